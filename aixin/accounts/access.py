@@ -1,0 +1,245 @@
+"""Access scoping: the one place where who-may-see-what is decided (R-1.1).
+
+Two layers, both deny by default:
+
+1. Entry. Every page and API operation declares which roles may enter, with `@access(...)` (or
+   `@public` for the log-in page). `AccessDeclaredMiddleware` refuses any page that declares
+   nothing; `ScopedRouter` replaces any API operation that declares nothing with a refusal.
+2. Rows. Every read of people's data for a request goes through the `*_visible_to(user)`
+   selectors below; details use `get_*_for_user`, which answer 404 outside the user's scope so
+   that existence is never revealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from ninja import Router
+from ninja.errors import HttpError
+
+from aixin.accounts.models import ALL_ROLES, STAFF_ROLES, Role
+
+if TYPE_CHECKING:
+    from aixin.accounts.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class AccessSpec:
+    roles: frozenset[str]
+    public: bool = False
+    # Set on the URL callbacks of the JSON API, whose operations are checked one by one.
+    delegated: bool = False
+
+    def admits(self, user: Any) -> bool:
+        if self.public:
+            return True
+        return bool(user is not None and user.is_authenticated and getattr(user, "role", None) in self.roles)
+
+
+def access(*roles: str) -> Callable[[F], F]:
+    """Declare the roles that may enter a page or API operation."""
+    if not roles:
+        raise ValueError("access() needs at least one role; use @public for open pages")
+    unknown = set(roles) - set(ALL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorate(func: F) -> F:
+        func.aixin_access = AccessSpec(roles=frozenset(roles))  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def public(func: F) -> F:
+    func.aixin_access = AccessSpec(roles=frozenset(), public=True)  # type: ignore[attr-defined]
+    return func
+
+
+STAFF = tuple(STAFF_ROLES)
+ADMINS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
+EVERYONE = tuple(ALL_ROLES)
+
+
+def declared_access(view: Callable[..., Any]) -> AccessSpec | None:
+    spec = getattr(view, "aixin_access", None)
+    return spec if isinstance(spec, AccessSpec) else None
+
+
+class ScopedRouter(Router):
+    """A django-ninja router whose operations must declare access; undeclared ones refuse."""
+
+    def add_api_operation(self, path: str, methods: list[str], view_func: Callable[..., Any], **kw: Any) -> None:
+        spec = declared_access(view_func)
+
+        @wraps(view_func)
+        def guarded(request: Any, *args: Any, **kwargs: Any) -> Any:
+            if spec is None:
+                raise HttpError(403, "该接口未声明访问范围，已拒绝")
+            if not spec.admits(request.user):
+                raise HttpError(403, "你的角色无权使用该接口")
+            return view_func(request, *args, **kwargs)
+
+        super().add_api_operation(path, methods, guarded, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Row scoping. Imports are local so that this module can be imported by the models' apps.
+
+
+def _region_filter(user: User, *, district: str, town: str, village: str) -> Q | None:
+    """The filter for staff placed at a region; None means the whole city."""
+    if user.role == Role.CITY_ADMIN:
+        return None
+    if user.role == Role.DISTRICT_ADMIN:
+        return Q(**{district: user.region_id})
+    if user.role == Role.TOWN_SUPERVISOR:
+        return Q(**{town: user.region_id})
+    if user.role == Role.VILLAGE_DIRECTOR:
+        return Q(**{village: user.region_id})
+    return Q(pk__in=[])
+
+
+def _scoped(qs: QuerySet[Any], user: User, **fields: str) -> QuerySet[Any]:
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    region_q = _region_filter(user, **fields)  # type: ignore[arg-type]
+    return qs if region_q is None else qs.filter(region_q)
+
+
+def regions_visible_to(user: User) -> QuerySet[Any]:
+    from aixin.regions.models import Region
+
+    if not getattr(user, "is_authenticated", False):
+        return Region.objects.none()
+    if user.role == Role.CITY_ADMIN:
+        return Region.objects.all()
+    if user.role == Role.VOLUNTEER:
+        return Region.objects.filter(pk=user.region_id)
+    region = user.region
+    return Region.objects.filter(path__startswith=region.path)
+
+
+def volunteer_profile(user: User) -> Any:
+    from aixin.volunteers.models import Volunteer
+
+    return Volunteer.objects.filter(user=user).first()
+
+
+def children_visible_to(user: User) -> QuerySet[Any]:
+    from aixin.pairing.models import OPEN_STATUSES, Pairing
+    from aixin.registry.models import Child
+
+    if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
+        mine = Pairing.objects.filter(child=OuterRef("pk"), volunteer__user=user, status__in=OPEN_STATUSES)
+        return Child.objects.filter(Exists(mine))
+    return _scoped(Child.objects.all(), user, district="district_id", town="town_id", village="region_id")
+
+
+def volunteers_visible_to(user: User) -> QuerySet[Any]:
+    from aixin.volunteers.models import Volunteer
+
+    if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
+        return Volunteer.objects.filter(user=user)
+    return _scoped(Volunteer.objects.all(), user, district="district_id", town="town_id", village="home_region_id")
+
+
+def pairings_visible_to(user: User) -> QuerySet[Any]:
+    from aixin.pairing.models import Pairing
+
+    if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
+        return Pairing.objects.filter(volunteer__user=user)
+    return _scoped(Pairing.objects.all(), user, district="district_id", town="town_id", village="village_id")
+
+
+def care_records_visible_to(user: User) -> QuerySet[Any]:
+    from aixin.care.models import CareRecord
+
+    if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
+        return CareRecord.objects.filter(volunteer__user=user)
+    return _scoped(CareRecord.objects.all(), user, district="district_id", town="town_id", village="village_id")
+
+
+def activities_visible_to(user: User) -> QuerySet[Any]:
+    from aixin.activities.models import Activity
+
+    if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
+        return Activity.objects.none()
+    return _scoped(
+        Activity.objects.all(), user, district="district_id", town="region__town_id", village="region_id"
+    )
+
+
+def audit_events_visible_to(user: User) -> QuerySet[Any]:
+    from aixin.audit.models import AuditEvent
+
+    if not getattr(user, "is_authenticated", False) or user.role not in ADMINS:
+        return AuditEvent.objects.none()
+    if user.role == Role.CITY_ADMIN:
+        return AuditEvent.objects.all()
+    return AuditEvent.objects.filter(district_id=user.region_id)
+
+
+def get_visible(qs: QuerySet[Any], pk: Any) -> Any:
+    """The record with `pk` from a scoped queryset, or 404 — never 403, so nothing leaks."""
+    try:
+        return qs.get(pk=int(pk))
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("记录不存在或不在你的管辖范围内") from exc
+
+
+def get_child_for_user(user: User, pk: Any) -> Any:
+    return get_visible(children_visible_to(user), pk)
+
+
+def get_volunteer_for_user(user: User, pk: Any) -> Any:
+    return get_visible(volunteers_visible_to(user), pk)
+
+
+def get_pairing_for_user(user: User, pk: Any) -> Any:
+    return get_visible(pairings_visible_to(user), pk)
+
+
+def get_care_record_for_user(user: User, pk: Any) -> Any:
+    return get_visible(care_records_visible_to(user), pk)
+
+
+def region_in_scope(user: User, region: Any) -> bool:
+    """Whether staff may act on records placed in `region` (any level)."""
+    if user.role == Role.CITY_ADMIN:
+        return True
+    if user.role == Role.VOLUNTEER:
+        return False
+    return bool(region.path.startswith(user.region.path))
+
+
+def may_reveal_full_identifiers(user: User) -> bool:
+    return user.role in ADMINS
+
+
+def may_manage(user: User) -> bool:
+    """Registry, volunteers and pairings are managed by the federation's staff (SPEC §1)."""
+    return user.role in ADMINS
+
+
+def roles(*items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(r for group in items for r in group)
+
+
+__all__ = [
+    "ADMINS",
+    "EVERYONE",
+    "STAFF",
+    "AccessSpec",
+    "ScopedRouter",
+    "access",
+    "children_visible_to",
+    "public",
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CareConfig(AppConfig):
+    name = "aixin.care"
+    label = "care"
+    verbose_name = "常态关爱"

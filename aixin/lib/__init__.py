@@ -1,0 +1,1 @@
+"""Framework-free code: nothing here imports Django models."""

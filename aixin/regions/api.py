@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from aixin.accounts.access import ScopedRouter
+
+router = ScopedRouter(tags=["regions"])

@@ -1,0 +1,127 @@
+"""Derived and protected fields of a child, set on an unsaved or locked instance.
+
+Shared by the registry services, imports and the demo seeder so that every path that writes a
+child encrypts, indexes, masks and derives in exactly the same way.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from aixin.lib import crypto
+from aixin.lib.idnumber import IdNumberInfo
+from aixin.lib.idnumber import mask as mask_id
+from aixin.lib.pinyin import search_key
+from aixin.registry.rules import (
+    Condition,
+    TierInputs,
+    derive_tier,
+    is_de_facto_unsupported,
+    is_left_behind,
+    is_orphan,
+)
+
+ID_CONTEXT = "child.id_number"
+PHONE_CONTEXT = "guardian.phone"
+VOLUNTEER_PHONE_CONTEXT = "volunteer.phone"
+VOLUNTEER_ID_CONTEXT = "volunteer.id_number"
+
+
+def id_number_index(number: str) -> str:
+    return crypto.blind_index(number, context=ID_CONTEXT)
+
+
+def phone_index(phone: str) -> str:
+    return crypto.blind_index(phone, context=PHONE_CONTEXT)
+
+
+def set_identity(child: Any, info: IdNumberInfo) -> None:
+    child.id_number_encrypted = crypto.encrypt(info.number, context=ID_CONTEXT)
+    child.id_number_index = id_number_index(info.number)
+    child.id_number_masked = mask_id(info.number)
+    child.birth_date = info.birth_date
+    child.sex = info.sex
+
+
+def set_name(obj: Any, name: str) -> None:
+    obj.name = name.strip()
+    obj.name_pinyin = search_key(obj.name)
+
+
+def reveal_id_number(child: Any) -> str:
+    return crypto.decrypt(child.id_number_encrypted, context=ID_CONTEXT)
+
+
+def set_guardian_phone(guardian: Any, phone: str) -> None:
+    phone = phone.strip()
+    guardian.phone_encrypted = crypto.encrypt(phone, context=PHONE_CONTEXT)
+    guardian.phone_index = phone_index(phone)
+    guardian.phone_masked = crypto.mask_phone(phone)
+
+
+def reveal_guardian_phone(guardian: Any) -> str:
+    return crypto.decrypt(guardian.phone_encrypted, context=PHONE_CONTEXT)
+
+
+def set_volunteer_phone(volunteer: Any, phone: str) -> None:
+    phone = phone.strip()
+    volunteer.phone_encrypted = crypto.encrypt(phone, context=VOLUNTEER_PHONE_CONTEXT)
+    volunteer.phone_index = crypto.blind_index(phone, context=VOLUNTEER_PHONE_CONTEXT)
+    volunteer.phone_masked = crypto.mask_phone(phone)
+
+
+def reveal_volunteer_phone(volunteer: Any) -> str:
+    return crypto.decrypt(volunteer.phone_encrypted, context=VOLUNTEER_PHONE_CONTEXT)
+
+
+def set_volunteer_id_number(volunteer: Any, number: str) -> None:
+    volunteer.id_number_encrypted = crypto.encrypt(number, context=VOLUNTEER_ID_CONTEXT)
+    volunteer.id_number_index = crypto.blind_index(number, context=VOLUNTEER_ID_CONTEXT)
+    volunteer.id_number_masked = mask_id(number)
+
+
+def conditions_of(child: Any) -> list[Condition]:
+    """The child's saved parent conditions as rule inputs."""
+    return [
+        Condition(
+            parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months,
+            disability_grade=c.disability_grade, disability_category=c.disability_category, ended_on=c.ended_on,
+        )
+        for c in child.parent_conditions.all()
+    ]
+
+
+def apply_rules(child: Any, conditions: Iterable[Condition], *, today: datetime.date | None = None) -> None:
+    """Set the derived categories and the care tier (keeping a recorded override)."""
+    today = today or datetime.date.today()
+    conds = list(conditions)
+    child.is_de_facto_unsupported = is_de_facto_unsupported(
+        conds, birth_date=child.birth_date, full_time_student=child.full_time_student, today=today
+    )
+    if is_orphan(conds, birth_date=child.birth_date, today=today):
+        child.is_scattered_orphan = True
+    child.is_left_behind = is_left_behind(
+        conds, birth_date=child.birth_date, rural=child.household_type == "rural", today=today
+    )
+    child.parents_both_away = any(c.kind == "working_away" and c.parent == "father" for c in conds) and any(
+        c.kind == "working_away" and c.parent == "mother" for c in conds
+    )
+    child.derived_tier = derive_tier(
+        TierInputs(
+            risk_flags=child.risk_psych_behaviour or child.risk_harm_others or child.risk_being_harmed,
+            difficulties=child.difficulty_life or child.difficulty_study or child.difficulty_physical
+            or child.difficulty_mental,
+            scattered_orphan=child.is_scattered_orphan,
+            de_facto_unsupported=child.is_de_facto_unsupported,
+        )
+    )
+    child.care_tier = child.tier_override or child.derived_tier
+
+
+def set_region(obj: Any, village: Any, *, field: str = "region") -> None:
+    """Place a record in a village and stamp its town and district for scope filters."""
+    setattr(obj, field, village)
+    obj.town_id = village.town_id
+    obj.district_id = village.district_id

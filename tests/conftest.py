@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture
+def tree(db):
+    return factories.make_tree()
+
+
+@pytest.fixture
+def users(tree):
+    """One user per role, all in district A (万州区) except `district_b_admin`."""
+    from aixin.accounts.models import Role
+
+    return {
+        "city_admin": factories.make_user(Role.CITY_ADMIN, tree.city, "city"),
+        "district_admin": factories.make_user(Role.DISTRICT_ADMIN, tree.district_a, "dist_a"),
+        "district_b_admin": factories.make_user(Role.DISTRICT_ADMIN, tree.district_b, "dist_b"),
+        "town_supervisor": factories.make_user(Role.TOWN_SUPERVISOR, tree.town_a1, "town_a1"),
+        "village_director": factories.make_user(Role.VILLAGE_DIRECTOR, tree.village_a1, "village_a1"),
+    }
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
