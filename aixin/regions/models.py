@@ -37,8 +37,12 @@ class Region(models.Model):
     code = models.CharField(_("区划代码"), max_length=20, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     level = models.PositiveSmallIntegerField(_("层级"), choices=RegionLevel.choices)
-    kind = models.CharField(_("类型"), max_length=20, blank=True, help_text=_("区、县、自治县、功能区、街道、镇、乡…"))
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    kind = models.CharField(
+        _("类型"), max_length=20, blank=True, help_text=_("区、县、自治县、功能区、街道、镇、乡…")
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     path = models.CharField(max_length=255, db_index=True)
     district = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("区县")
@@ -49,11 +53,20 @@ class Region(models.Model):
     valid_from = models.DateField(_("生效日期"), null=True, blank=True)
     valid_to = models.DateField(_("失效日期"), null=True, blank=True)
     successor = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="predecessors", verbose_name=_("继承单位")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="predecessors",
+        verbose_name=_("继承单位"),
     )
     statutory = models.BooleanField(_("法定区划"), default=True, help_text=_("功能区没有 GB/T 2260 代码"))
     host = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="hosted_zones",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hosted_zones",
         verbose_name=_("所在法定区县"),
     )
     latitude = models.FloatField(null=True, blank=True)

@@ -9,10 +9,7 @@ def stamp(region: Region) -> None:
     """Set path, district and town of an unsaved or changed region from its parent."""
     parent = region.parent
     region.path = (parent.path if parent else "/") + region.code + "/"
-    if region.level == RegionLevel.CITY:
-        region.district = None
-        region.town = None
-    elif region.level == RegionLevel.DISTRICT:
+    if region.level == RegionLevel.CITY or region.level == RegionLevel.DISTRICT:
         region.district = None
         region.town = None
     elif region.level == RegionLevel.TOWN:
