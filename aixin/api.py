@@ -47,14 +47,22 @@ def _register() -> None:
 _register()
 
 
-def api_urls() -> Any:
-    """The API's URL patterns, each marked: operations are checked by ScopedRouter, the OpenAPI
-    schema (no data in it) is public."""
-    patterns, app_name, namespace = api.urls
+# URL callbacks of the API that carry no records: the OpenAPI schema and ninja's root (a 404).
+_OPEN_CALLBACKS = {"openapi-json", "api-root"}
+
+
+def scoped_api_urls(ninja_api: NinjaAPI) -> Any:
+    """The URL patterns of a ninja API, each marked for AccessDeclaredMiddleware: operations are
+    checked one by one by ScopedRouter; the schema and the root carry no data and are public."""
+    patterns, app_name, namespace = ninja_api.urls
     for pattern in patterns:
         name = getattr(pattern, "name", "") or ""
-        spec = AccessSpec(roles=frozenset(), public=True) if name == "openapi-json" else AccessSpec(
-            roles=frozenset(), delegated=True
-        )
-        pattern.callback.aixin_access = spec
+        if name in _OPEN_CALLBACKS:
+            pattern.callback.aixin_access = AccessSpec(roles=frozenset(), public=True)
+        else:
+            pattern.callback.aixin_access = AccessSpec(roles=frozenset(), delegated=True)
     return patterns, app_name, namespace
+
+
+def api_urls() -> Any:
+    return scoped_api_urls(api)

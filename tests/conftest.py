@@ -5,6 +5,13 @@ import pytest
 from tests import factories
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Real password hashing costs ~0.3 s per user; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tree(db):
     return factories.make_tree()

@@ -1,0 +1,393 @@
+"""The scope matrix (R-1.1): every role × every kind of record × list, detail, search, count,
+export and API.
+
+The matrix enumerates the URL configuration: every named URL, page or API, must have a row
+here, so a new endpoint that nobody thought about fails `test_every_url_is_in_the_matrix`.
+Each row is then exercised for every role against a record of the user's own area and a record
+of another district (district B): out-of-scope details and writes answer 404 and change nothing,
+lists, searches, counts and exports never show district B.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from aixin.accounts.models import Role
+from aixin.activities.models import Activity, ActivityParticipation
+from aixin.audit.models import AuditEvent
+from aixin.care.models import CareRecord
+from tests import factories
+
+ANON = "anonymous"
+CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER = (
+    Role.CITY_ADMIN.value,
+    Role.DISTRICT_ADMIN.value,
+    Role.TOWN_SUPERVISOR.value,
+    Role.VILLAGE_DIRECTOR.value,
+    Role.VOLUNTEER.value,
+)
+ROLES = [ANON, CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER]
+STAFF = {CITY, DISTRICT, TOWN, VILLAGE}
+ADMINS = {CITY, DISTRICT}
+EVERYONE = STAFF | {VOLUNTEER}
+
+# Names that appear only on district B's records.
+FOREIGN_MARKERS = ("丙童", "丙妈妈")
+
+
+@dataclass
+class World:
+    tree: Any
+    users: dict[str, Any]
+    child_a: Any
+    child_a2: Any
+    child_b: Any
+    mother_a: Any
+    mother_b: Any
+    pairing_a: Any
+    pairing_b: Any
+    record_a: Any
+    record_b: Any
+    condition_b: Any
+    activity_a: Any
+    activity_b: Any
+
+
+def _care_record(pairing: Any) -> Any:
+    return CareRecord.objects.create(
+        pairing=pairing, child=pairing.child, volunteer=pairing.volunteer, district_id=pairing.district_id,
+        town_id=pairing.town_id, village_id=pairing.village_id, date=datetime.date.today(), kind="phone",
+        rules_mask=1, notes="按时联系",
+    )
+
+
+def _activity(name: str, village: Any, child: Any) -> Any:
+    activity = Activity.objects.create(
+        name=name, kind="birthday", held_on=datetime.date.today(), venue="渝好空间", region=village,
+        district_id=village.district_id,
+    )
+    ActivityParticipation.objects.create(activity=activity, child=child, held_on=activity.held_on)
+    return activity
+
+
+@pytest.fixture
+def world(tree: Any, users: dict[str, Any]) -> World:
+    from aixin.audit.services import audit_log
+    from aixin.registry.models import ParentCondition
+
+    child_a = factories.make_child(tree.village_a1, name="甲童", difficulty_life=True)
+    child_a2 = factories.make_child(tree.village_a2, name="乙童", difficulty_study=True)
+    child_b = factories.make_child(tree.village_b1, name="丙童", difficulty_life=True)
+    mother_a = factories.make_volunteer(tree.village_a1, name="甲妈妈")
+    mother_b = factories.make_volunteer(tree.village_b1, name="丙妈妈")
+    pairing_a = factories.make_active_pairing(child_a, mother_a)
+    pairing_b = factories.make_active_pairing(child_b, mother_b)
+    record_a, record_b = _care_record(pairing_a), _care_record(pairing_b)
+    condition_b = ParentCondition.objects.create(child=child_b, parent="father", kind="working_away")
+    audit_log(actor=users[DISTRICT], action="view", object_type="child", object_id=child_a.pk,
+              region=tree.village_a1, summary="查看甲童档案")
+    audit_log(actor=users["district_b_admin"], action="view", object_type="child", object_id=child_b.pk,
+              region=tree.village_b1, summary="查看丙童档案")
+    users = dict(users)
+    users[VOLUNTEER] = mother_a.user
+    return World(
+        tree=tree, users=users, child_a=child_a, child_a2=child_a2, child_b=child_b, mother_a=mother_a,
+        mother_b=mother_b, pairing_a=pairing_a, pairing_b=pairing_b, record_a=record_a, record_b=record_b,
+        condition_b=condition_b, activity_a=_activity("甲村集体生日", tree.village_a1, child_a),
+        activity_b=_activity("丙村集体生日", tree.village_b1, child_b),
+    )
+
+
+Picker = Callable[[World], Any]
+
+
+@dataclass
+class Row:
+    """One URL: which roles may enter and what it shows or changes.
+
+    kind: "list" (also search/count/export: must never show district B), "detail" (GET of one
+    record), "write" (POST on one record), "page" (no record), "public".
+    """
+
+    kind: str
+    roles: set[str]
+    own: Picker | None = None
+    foreign: Picker | None = None
+    kwarg: str = "pk"
+    method: str = "GET"
+    query: str = ""
+    api: bool = False
+    extra_kwargs: Callable[[World, Any], dict[str, Any]] | None = None
+    # JSON body of an API write, built for the record; the record is then not part of the URL.
+    body: Callable[[World, Any], dict[str, Any]] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def child_a(w: World) -> Any:
+    return w.child_a
+
+
+def child_b(w: World) -> Any:
+    return w.child_b
+
+
+MATRIX: dict[str, Row] = {
+    # accounts
+    "accounts:login": Row("public", set()),
+    "accounts:logout": Row("page", EVERYONE, method="POST"),
+    "accounts:home": Row("page", EVERYONE),
+    # regions
+    "regions:region_list": Row("list", STAFF),
+    "api:regions_list": Row("list", STAFF, api=True),
+    # registry
+    "registry:child_list": Row("list", STAFF),
+    "registry:child_export": Row("list", STAFF),
+    "registry:child_create": Row("page", ADMINS),
+    "registry:child_detail": Row("detail", STAFF, own=child_a, foreign=child_b),
+    "registry:child_edit": Row("detail", ADMINS, own=child_a, foreign=child_b),
+    "registry:child_reveal_id": Row("write", ADMINS, foreign=child_b, method="POST"),
+    "registry:child_tier_override": Row("write", ADMINS, foreign=child_b, method="POST"),
+    "registry:child_close": Row("write", ADMINS, foreign=child_b, method="POST"),
+    "registry:guardian_create": Row("write", ADMINS, foreign=child_b, method="POST"),
+    "registry:condition_create": Row("write", ADMINS, foreign=child_b, method="POST"),
+    "registry:condition_end": Row(
+        "write", ADMINS, foreign=child_b, method="POST",
+        extra_kwargs=lambda w, rec: {"condition_pk": w.condition_b.pk},
+    ),
+    "api:children_list": Row("list", EVERYONE, api=True),
+    "api:children_detail": Row("detail", EVERYONE, own=child_a, foreign=child_b, kwarg="child_id", api=True),
+    # volunteers
+    "volunteers:volunteer_list": Row("list", STAFF),
+    "volunteers:volunteer_create": Row("page", ADMINS),
+    "volunteers:volunteer_detail": Row("detail", STAFF, own=lambda w: w.mother_a, foreign=lambda w: w.mother_b),
+    "volunteers:volunteer_edit": Row("detail", ADMINS, own=lambda w: w.mother_a, foreign=lambda w: w.mother_b),
+    "volunteers:volunteer_transition": Row("write", ADMINS, foreign=lambda w: w.mother_b, method="POST"),
+    "volunteers:volunteer_login_create": Row("write", ADMINS, foreign=lambda w: w.mother_b, method="POST"),
+    "api:volunteers_list": Row("list", EVERYONE, api=True),
+    # pairing
+    "pairing:ledger": Row("list", STAFF),
+    "pairing:ledger_export": Row("list", STAFF),
+    "pairing:unpaired": Row("list", STAFF),
+    "pairing:propose": Row("detail", ADMINS, own=lambda w: w.child_a2, foreign=child_b, kwarg="child_pk"),
+    "pairing:pairing_detail": Row(
+        "detail", EVERYONE, own=lambda w: w.pairing_a, foreign=lambda w: w.pairing_b
+    ),
+    "pairing:respond": Row("write", {VOLUNTEER}, foreign=lambda w: w.pairing_b, method="POST"),
+    "pairing:consent": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
+    "pairing:end": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
+    "pairing:cancel": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
+    "api:pairings_list": Row("list", EVERYONE, api=True),
+    # care
+    "care:my_children": Row("page", {VOLUNTEER}),
+    "care:checklist": Row(
+        "detail", {VOLUNTEER} | ADMINS, own=lambda w: w.pairing_a,
+        foreign=lambda w: w.pairing_b, kwarg="pairing_pk",
+    ),
+    "care:record_create": Row(
+        "detail", {VOLUNTEER} | ADMINS, own=lambda w: w.pairing_a, foreign=lambda w: w.pairing_b,
+        kwarg="pairing_pk",
+    ),
+    "care:record_list": Row("list", STAFF),
+    "care:record_detail": Row(
+        "detail", EVERYONE, own=lambda w: w.record_a, foreign=lambda w: w.record_b
+    ),
+    "care:record_comment": Row("write", STAFF, foreign=lambda w: w.record_b, method="POST"),
+    "api:care_records_create": Row(
+        "write", {VOLUNTEER} | ADMINS, foreign=lambda w: w.pairing_b, method="POST", api=True,
+        body=lambda w, rec: {
+            "pairing_id": rec.pk, "date": datetime.date.today().isoformat(), "kind": "phone",
+            "rules": ["weekly_contact"], "services": [], "notes": "",
+        },
+    ),
+    "api:me_checklist": Row("list", {VOLUNTEER}, api=True),
+    # activities, dashboard, audit
+    "activities:activity_list": Row("list", STAFF),
+    "dashboard:overview": Row("list", STAFF),
+    "api:stats_overview": Row("list", STAFF, api=True),
+    "audit:event_list": Row("list", ADMINS),
+    "api:openapi-json": Row("public", set(), api=True),
+    "api:api-root": Row("notfound", set(), api=True),
+}
+
+
+def all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any], namespace: str | None) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace or namespace
+                walk(p.url_patterns, ns if ns else namespace)
+            elif isinstance(p, URLPattern) and p.name:
+                names.add(f"{namespace}:{p.name}" if namespace else p.name)
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_url_is_in_the_matrix() -> None:
+    names = all_url_names()
+    missing = sorted(names - set(MATRIX))
+    stale = sorted(set(MATRIX) - names)
+    assert missing == [], f"URLs without a row in the scope matrix: {missing}"
+    assert stale == [], f"rows for URLs that no longer exist: {stale}"
+
+
+def _url(name: str, row: Row, world: World, record: Any | None) -> str:
+    kwargs: dict[str, Any] = {}
+    if record is not None and row.body is None:
+        kwargs[row.kwarg] = record.pk
+        if row.extra_kwargs:
+            kwargs.update(row.extra_kwargs(world, record))
+    return reverse(name, kwargs=kwargs) + (f"?{row.query}" if row.query else "")
+
+
+def _text(response: Any) -> str:
+    content_type = response.get("Content-Type", "")
+    if "spreadsheetml" in content_type:
+        from openpyxl import load_workbook
+
+        wb = load_workbook(io.BytesIO(response.content), read_only=True)
+        return " ".join(
+            str(cell) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for cell in row if cell
+        )
+    if hasattr(response, "streaming_content"):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    return response.content.decode("utf-8", "replace")
+
+
+def _request(client: Any, row: Row, url: str, world: World | None = None, record: Any = None) -> Any:
+    if row.method == "POST":
+        if row.api:
+            body = row.body(world, record) if (row.body and world is not None) else {}
+            return client.post(url, data=json.dumps(body), content_type="application/json")
+        return client.post(url, data={})
+    return client.get(url)
+
+
+def _snapshot(record: Any) -> tuple[Any, ...]:
+    """The record's columns and the row counts of everything a write could add."""
+    from aixin.care.models import CareComment
+    from aixin.pairing.models import GuardianConsent, Pairing
+    from aixin.registry.models import ChildChange, Guardian, ParentCondition
+    from aixin.volunteers.models import VolunteerStatusChange
+
+    record.refresh_from_db()
+    counts = tuple(
+        m.objects.count()
+        for m in (CareRecord, CareComment, Pairing, GuardianConsent, Guardian, ParentCondition, ChildChange,
+                  VolunteerStatusChange)
+    )
+    return (*(getattr(record, f.attname) for f in record._meta.concrete_fields), *counts)
+
+
+CASES = [(name, role) for name in sorted(MATRIX) for role in ROLES]
+
+
+@pytest.mark.parametrize(("name", "role"), CASES)
+def test_scope_matrix(name: str, role: str, world: World, client: Any) -> None:
+    row = MATRIX[name]
+    if role != ANON:
+        client.force_login(world.users[role])
+    record = row.own(world) if row.own else (row.foreign(world) if row.foreign else None)
+    url = _url(name, row, world, record)
+
+    if row.kind == "notfound":
+        assert client.get(url).status_code == 404
+        return
+
+    if row.kind == "public":
+        # Open to all; the log-in page sends a logged-in user on to the home page.
+        assert client.get(url).status_code in ((200,) if role == ANON else (200, 302))
+        return
+
+    if role == ANON:
+        response = _request(client, row, url)
+        if row.api:
+            assert response.status_code == 401
+        else:
+            assert response.status_code == 302 and "/login/" in response["Location"]
+        return
+
+    if role not in row.roles:
+        before = _snapshot(row.foreign(world)) if row.foreign else None
+        response = _request(client, row, url, world, record)
+        assert response.status_code in (403, 404), f"{role} must be refused {name}, got {response.status_code}"
+        if before is not None:
+            assert _snapshot(row.foreign(world)) == before
+        return
+
+    if row.kind == "list":
+        response = _request(client, row, url)
+        assert response.status_code == 200, f"{role} {name}: {response.status_code}"
+        text = _text(response)
+        if role != CITY:
+            for marker in FOREIGN_MARKERS:
+                assert marker not in text, f"{role} sees district B ({marker}) in {name}"
+        return
+
+    if row.kind == "page":
+        response = _request(client, row, url)
+        assert response.status_code in (200, 302, 400), f"{role} {name}: {response.status_code}"
+        return
+
+    # detail and write: district B's record is out of scope for everyone but the city.
+    assert row.foreign is not None
+    foreign = row.foreign(world)
+    if role != CITY:
+        before = _snapshot(foreign)
+        response = _request(client, row, _url(name, row, world, foreign), world, foreign)
+        assert response.status_code == 404, f"{role} {name} on district B: {response.status_code}"
+        assert _snapshot(foreign) == before
+        assert all(marker not in _text(response) for marker in FOREIGN_MARKERS)
+    if row.kind == "detail" and row.own is not None:
+        response = _request(client, row, url)
+        assert response.status_code == 200, f"{role} {name} on own record: {response.status_code}"
+
+
+# Counts and searches, by role: the numbers a user sees are the numbers of their scope.
+EXPECTED_CHILD_COUNT = {CITY: 3, DISTRICT: 2, TOWN: 1, VILLAGE: 1, VOLUNTEER: 1}
+
+
+@pytest.mark.parametrize("role", sorted(EXPECTED_CHILD_COUNT))
+def test_child_count_is_the_count_of_the_users_scope(role: str, world: World, client: Any) -> None:
+    client.force_login(world.users[role])
+    data = client.get(reverse("api:children_list")).json()
+    assert data["count"] == EXPECTED_CHILD_COUNT[role]
+
+
+@pytest.mark.parametrize("role", [DISTRICT, TOWN, VILLAGE])
+def test_search_for_another_districts_child_finds_nothing(role: str, world: World, client: Any) -> None:
+    from aixin.registry.derive import reveal_id_number
+
+    client.force_login(world.users[role])
+    b_file = reverse("registry:child_detail", args=[world.child_b.pk])
+    for q in ("丙童", "bingtong", reveal_id_number(world.child_b)):
+        page = client.get(reverse("registry:child_list"), {"q": q})
+        assert page.status_code == 200
+        assert b_file not in page.content.decode()
+        api = client.get(reverse("api:children_list"), {"q": q}).json()
+        assert api["count"] == 0
+
+
+def test_dashboard_of_another_district_is_not_found(world: World, client: Any) -> None:
+    client.force_login(world.users[DISTRICT])
+    assert client.get(reverse("dashboard:overview"), {"region": "500102"}).status_code == 404
+    assert client.get(reverse("api:stats_overview"), {"region": "500102"}).status_code == 404
+    assert client.get(reverse("dashboard:overview"), {"region": "500101"}).status_code == 200
+
+
+def test_audit_log_of_another_district_is_not_shown(world: World, client: Any) -> None:
+    client.force_login(world.users[DISTRICT])
+    text = client.get(reverse("audit:event_list")).content.decode()
+    assert "查看甲童档案" in text
+    assert "查看丙童档案" not in text
+    assert AuditEvent.objects.filter(summary="查看丙童档案").exists()
