@@ -46,7 +46,9 @@ def make_tree() -> Tree:
         made[dcode] = district
         for t in (1, 2):
             tcode = f"{dcode}{100 + t:03d}"
-            town = create_region(code=tcode, name=f"{dname[:2]}{t}镇", level=RegionLevel.TOWN, parent=district)
+            town = create_region(
+                code=tcode, name=f"{dname[:2]}{t}镇", level=RegionLevel.TOWN, parent=district
+            )
             made[tcode] = town
             for v in (1, 2):
                 vcode = f"{tcode}{200 + v:03d}"
@@ -74,7 +76,9 @@ def make_user(role: str, region: Region, username: str | None = None) -> User:
     )
 
 
-def id_number(birth: datetime.date, *, region_code: str = "500101", female: bool = False, seq: int | None = None) -> str:
+def id_number(
+    birth: datetime.date, *, region_code: str = "500101", female: bool = False, seq: int | None = None
+) -> str:
     n = seq if seq is not None else next(_seq)
     order = (n * 2 + (0 if female else 1)) % 1000
     first17 = f"{region_code}{birth:%Y%m%d}{order:03d}"
@@ -103,8 +107,13 @@ def make_child(
     child.save()
     for c in conds:
         ParentCondition.objects.create(
-            child=child, parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months,
-            disability_grade=c.disability_grade, disability_category=c.disability_category,
+            child=child,
+            parent=c.parent,
+            kind=c.kind,
+            started_on=c.started_on,
+            term_months=c.term_months,
+            disability_grade=c.disability_grade,
+            disability_category=c.disability_category,
         )
     guardian = Guardian(child=child, name=name[0] + "奶奶", relation="祖母", guardianship_type="entrusted")
     derive.set_guardian_phone(guardian, guardian_phone)
@@ -124,7 +133,9 @@ def make_volunteer(
 ) -> Volunteer:
     if user is None and with_user:
         user = make_user(Role.VOLUNTEER, village)
-    volunteer = Volunteer(capacity=capacity, status=status, user=user, source_group="federation_executive", **fields)
+    volunteer = Volunteer(
+        capacity=capacity, status=status, user=user, source_group="federation_executive", **fields
+    )
     derive.set_name(volunteer, name)
     derive.set_region(volunteer, village, field="home_region")
     derive.set_volunteer_phone(volunteer, f"139{next(_seq):08d}")
@@ -140,14 +151,25 @@ def make_active_pairing(child: Child, volunteer: Volunteer, *, start: datetime.d
 
     start = start or datetime.date.today() - datetime.timedelta(days=90)
     pairing = Pairing.objects.create(
-        child=child, volunteer=volunteer, tier=child.care_tier, status="active", start_date=start,
-        district_id=child.district_id, town_id=child.town_id, village_id=child.region_id,
+        child=child,
+        volunteer=volunteer,
+        tier=child.care_tier,
+        status="active",
+        start_date=start,
+        district_id=child.district_id,
+        town_id=child.town_id,
+        village_id=child.region_id,
     )
     Volunteer.objects.filter(pk=volunteer.pk).update(load=F("load") + 1)
     guardian = child.guardians.first()
     GuardianConsent.objects.create(
-        pairing=pairing, guardian=guardian, guardian_name=guardian.name if guardian else "监护人",
-        relation="祖母", method="written", consented_on=start, recorded_by=make_user(Role.DISTRICT_ADMIN, child.district),
+        pairing=pairing,
+        guardian=guardian,
+        guardian_name=guardian.name if guardian else "监护人",
+        relation="祖母",
+        method="written",
+        consented_on=start,
+        recorded_by=make_user(Role.DISTRICT_ADMIN, child.district),
     )
     volunteer.refresh_from_db()
     return pairing

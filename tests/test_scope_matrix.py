@@ -63,15 +63,26 @@ class World:
 
 def _care_record(pairing: Any) -> Any:
     return CareRecord.objects.create(
-        pairing=pairing, child=pairing.child, volunteer=pairing.volunteer, district_id=pairing.district_id,
-        town_id=pairing.town_id, village_id=pairing.village_id, date=datetime.date.today(), kind="phone",
-        rules_mask=1, notes="按时联系",
+        pairing=pairing,
+        child=pairing.child,
+        volunteer=pairing.volunteer,
+        district_id=pairing.district_id,
+        town_id=pairing.town_id,
+        village_id=pairing.village_id,
+        date=datetime.date.today(),
+        kind="phone",
+        rules_mask=1,
+        notes="按时联系",
     )
 
 
 def _activity(name: str, village: Any, child: Any) -> Any:
     activity = Activity.objects.create(
-        name=name, kind="birthday", held_on=datetime.date.today(), venue="渝好空间", region=village,
+        name=name,
+        kind="birthday",
+        held_on=datetime.date.today(),
+        venue="渝好空间",
+        region=village,
         district_id=village.district_id,
     )
     ActivityParticipation.objects.create(activity=activity, child=child, held_on=activity.held_on)
@@ -92,16 +103,38 @@ def world(tree: Any, users: dict[str, Any]) -> World:
     pairing_b = factories.make_active_pairing(child_b, mother_b)
     record_a, record_b = _care_record(pairing_a), _care_record(pairing_b)
     condition_b = ParentCondition.objects.create(child=child_b, parent="father", kind="working_away")
-    audit_log(actor=users[DISTRICT], action="view", object_type="child", object_id=child_a.pk,
-              region=tree.village_a1, summary="查看甲童档案")
-    audit_log(actor=users["district_b_admin"], action="view", object_type="child", object_id=child_b.pk,
-              region=tree.village_b1, summary="查看丙童档案")
+    audit_log(
+        actor=users[DISTRICT],
+        action="view",
+        object_type="child",
+        object_id=child_a.pk,
+        region=tree.village_a1,
+        summary="查看甲童档案",
+    )
+    audit_log(
+        actor=users["district_b_admin"],
+        action="view",
+        object_type="child",
+        object_id=child_b.pk,
+        region=tree.village_b1,
+        summary="查看丙童档案",
+    )
     users = dict(users)
     users[VOLUNTEER] = mother_a.user
     return World(
-        tree=tree, users=users, child_a=child_a, child_a2=child_a2, child_b=child_b, mother_a=mother_a,
-        mother_b=mother_b, pairing_a=pairing_a, pairing_b=pairing_b, record_a=record_a, record_b=record_b,
-        condition_b=condition_b, activity_a=_activity("甲村集体生日", tree.village_a1, child_a),
+        tree=tree,
+        users=users,
+        child_a=child_a,
+        child_a2=child_a2,
+        child_b=child_b,
+        mother_a=mother_a,
+        mother_b=mother_b,
+        pairing_a=pairing_a,
+        pairing_b=pairing_b,
+        record_a=record_a,
+        record_b=record_b,
+        condition_b=condition_b,
+        activity_a=_activity("甲村集体生日", tree.village_a1, child_a),
         activity_b=_activity("丙村集体生日", tree.village_b1, child_b),
     )
 
@@ -159,7 +192,10 @@ MATRIX: dict[str, Row] = {
     "registry:guardian_create": Row("write", ADMINS, foreign=child_b, method="POST"),
     "registry:condition_create": Row("write", ADMINS, foreign=child_b, method="POST"),
     "registry:condition_end": Row(
-        "write", ADMINS, foreign=child_b, method="POST",
+        "write",
+        ADMINS,
+        foreign=child_b,
+        method="POST",
         extra_kwargs=lambda w, rec: {"condition_pk": w.condition_b.pk},
     ),
     "api:children_list": Row("list", EVERYONE, api=True),
@@ -167,8 +203,12 @@ MATRIX: dict[str, Row] = {
     # volunteers
     "volunteers:volunteer_list": Row("list", STAFF),
     "volunteers:volunteer_create": Row("page", ADMINS),
-    "volunteers:volunteer_detail": Row("detail", STAFF, own=lambda w: w.mother_a, foreign=lambda w: w.mother_b),
-    "volunteers:volunteer_edit": Row("detail", ADMINS, own=lambda w: w.mother_a, foreign=lambda w: w.mother_b),
+    "volunteers:volunteer_detail": Row(
+        "detail", STAFF, own=lambda w: w.mother_a, foreign=lambda w: w.mother_b
+    ),
+    "volunteers:volunteer_edit": Row(
+        "detail", ADMINS, own=lambda w: w.mother_a, foreign=lambda w: w.mother_b
+    ),
     "volunteers:volunteer_transition": Row("write", ADMINS, foreign=lambda w: w.mother_b, method="POST"),
     "volunteers:volunteer_login_create": Row("write", ADMINS, foreign=lambda w: w.mother_b, method="POST"),
     "api:volunteers_list": Row("list", EVERYONE, api=True),
@@ -188,23 +228,35 @@ MATRIX: dict[str, Row] = {
     # care
     "care:my_children": Row("page", {VOLUNTEER}),
     "care:checklist": Row(
-        "detail", {VOLUNTEER} | ADMINS, own=lambda w: w.pairing_a,
-        foreign=lambda w: w.pairing_b, kwarg="pairing_pk",
+        "detail",
+        {VOLUNTEER} | ADMINS,
+        own=lambda w: w.pairing_a,
+        foreign=lambda w: w.pairing_b,
+        kwarg="pairing_pk",
     ),
     "care:record_create": Row(
-        "detail", {VOLUNTEER} | ADMINS, own=lambda w: w.pairing_a, foreign=lambda w: w.pairing_b,
+        "detail",
+        {VOLUNTEER} | ADMINS,
+        own=lambda w: w.pairing_a,
+        foreign=lambda w: w.pairing_b,
         kwarg="pairing_pk",
     ),
     "care:record_list": Row("list", STAFF),
-    "care:record_detail": Row(
-        "detail", EVERYONE, own=lambda w: w.record_a, foreign=lambda w: w.record_b
-    ),
+    "care:record_detail": Row("detail", EVERYONE, own=lambda w: w.record_a, foreign=lambda w: w.record_b),
     "care:record_comment": Row("write", STAFF, foreign=lambda w: w.record_b, method="POST"),
     "api:care_records_create": Row(
-        "write", {VOLUNTEER} | ADMINS, foreign=lambda w: w.pairing_b, method="POST", api=True,
+        "write",
+        {VOLUNTEER} | ADMINS,
+        foreign=lambda w: w.pairing_b,
+        method="POST",
+        api=True,
         body=lambda w, rec: {
-            "pairing_id": rec.pk, "date": datetime.date.today().isoformat(), "kind": "phone",
-            "rules": ["weekly_contact"], "services": [], "notes": "",
+            "pairing_id": rec.pk,
+            "date": datetime.date.today().isoformat(),
+            "kind": "phone",
+            "rules": ["weekly_contact"],
+            "services": [],
+            "notes": "",
         },
     ),
     "api:me_checklist": Row("list", {VOLUNTEER}, api=True),
@@ -257,7 +309,11 @@ def _text(response: Any) -> str:
 
         wb = load_workbook(io.BytesIO(response.content), read_only=True)
         return " ".join(
-            str(cell) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for cell in row if cell
+            str(cell)
+            for ws in wb.worksheets
+            for row in ws.iter_rows(values_only=True)
+            for cell in row
+            if cell
         )
     if hasattr(response, "streaming_content"):
         return b"".join(response.streaming_content).decode("utf-8", "replace")
@@ -283,8 +339,16 @@ def _snapshot(record: Any) -> tuple[Any, ...]:
     record.refresh_from_db()
     counts = tuple(
         m.objects.count()
-        for m in (CareRecord, CareComment, Pairing, GuardianConsent, Guardian, ParentCondition, ChildChange,
-                  VolunteerStatusChange)
+        for m in (
+            CareRecord,
+            CareComment,
+            Pairing,
+            GuardianConsent,
+            Guardian,
+            ParentCondition,
+            ChildChange,
+            VolunteerStatusChange,
+        )
     )
     return (*(getattr(record, f.attname) for f in record._meta.concrete_fields), *counts)
 
@@ -320,7 +384,9 @@ def test_scope_matrix(name: str, role: str, world: World, client: Any) -> None:
     if role not in row.roles:
         before = _snapshot(row.foreign(world)) if row.foreign else None
         response = _request(client, row, url, world, record)
-        assert response.status_code in (403, 404), f"{role} must be refused {name}, got {response.status_code}"
+        assert response.status_code in (403, 404), (
+            f"{role} must be refused {name}, got {response.status_code}"
+        )
         if before is not None:
             assert _snapshot(row.foreign(world)) == before
         return

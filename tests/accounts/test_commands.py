@@ -28,8 +28,18 @@ def run(*args: str, stdin: str | None = None) -> str:
 
 
 def test_create_user_with_password_from_stdin_places_her_at_the_region(tree):
-    out = run("create-user", "wz_admin", "--role", "district_admin", "--region", "500101", "--name", "陈红",
-              "--password-stdin", stdin=GOOD + "\n")
+    out = run(
+        "create-user",
+        "wz_admin",
+        "--role",
+        "district_admin",
+        "--region",
+        "500101",
+        "--name",
+        "陈红",
+        "--password-stdin",
+        stdin=GOOD + "\n",
+    )
     user = User.objects.get(username="wz_admin")
     assert (user.role, user.region, user.display_name) == ("district_admin", tree.district_a, "陈红")
     assert user.check_password(GOOD)
@@ -39,8 +49,9 @@ def test_create_user_with_password_from_stdin_places_her_at_the_region(tree):
 
 
 def test_create_user_generate_prints_a_strong_password_once(tree):
-    out = run("create-user", "town1", "--role", "town_supervisor", "--region", tree.town_a1.code,
-              "--generate")
+    out = run(
+        "create-user", "town1", "--role", "town_supervisor", "--region", tree.town_a1.code, "--generate"
+    )
     password = re.search(r"初始密码（只显示这一次，请妥善转交）：(\S+)", out).group(1)
     assert len(password) >= 16
     assert out.count(password) == 1
@@ -60,17 +71,26 @@ def test_create_user_refuses_two_different_passwords(tree):
     assert not User.objects.filter(username="v2").exists()
 
 
-@pytest.mark.parametrize(("role", "code", "message"), [
-    ("district_admin", "500101101",
-     "角色「区县妇联工作人员」必须设在区县一级，而 500101101 万州1镇 是乡镇/街道"),
-    ("city_admin", "500101", "角色「市妇联管理员」必须设在市一级，而 500101 万州区 是区县"),
-    ("volunteer", "500101101", "角色「爱心妈妈」必须设在村/社区一级，而 500101101 万州1镇 是乡镇/街道"),
-    ("village_director", "500101", "角色「儿童主任」必须设在村/社区一级，而 500101 万州区 是区县"),
-    ("director", "500101",
-     "角色「director」不存在，可选：city_admin（市妇联管理员）、district_admin（区县妇联工作人员）、"
-     "town_supervisor（儿童督导员）、village_director（儿童主任）、volunteer（爱心妈妈）"),
-    ("district_admin", "599999", "区划代码 599999 不存在：请先用 aixin load-regions 导入区划"),
-])
+@pytest.mark.parametrize(
+    ("role", "code", "message"),
+    [
+        (
+            "district_admin",
+            "500101101",
+            "角色「区县妇联工作人员」必须设在区县一级，而 500101101 万州1镇 是乡镇/街道",
+        ),
+        ("city_admin", "500101", "角色「市妇联管理员」必须设在市一级，而 500101 万州区 是区县"),
+        ("volunteer", "500101101", "角色「爱心妈妈」必须设在村/社区一级，而 500101101 万州1镇 是乡镇/街道"),
+        ("village_director", "500101", "角色「儿童主任」必须设在村/社区一级，而 500101 万州区 是区县"),
+        (
+            "director",
+            "500101",
+            "角色「director」不存在，可选：city_admin（市妇联管理员）、district_admin（区县妇联工作人员）、"
+            "town_supervisor（儿童督导员）、village_director（儿童主任）、volunteer（爱心妈妈）",
+        ),
+        ("district_admin", "599999", "区划代码 599999 不存在：请先用 aixin load-regions 导入区划"),
+    ],
+)
 def test_create_user_refuses_a_role_at_the_wrong_region_level(tree, role, code, message):
     with pytest.raises(CommandError) as exc:
         run("create-user", "wrong", "--role", role, "--region", code, "--generate")
@@ -88,8 +108,16 @@ def test_create_user_refuses_an_abolished_district_and_names_its_successor(db):
 
 def test_create_user_runs_the_password_validators(tree):
     with pytest.raises(CommandError) as exc:
-        run("create-user", "weak", "--role", "district_admin", "--region", "500101", "--password-stdin",
-            stdin="12345\n")
+        run(
+            "create-user",
+            "weak",
+            "--role",
+            "district_admin",
+            "--region",
+            "500101",
+            "--password-stdin",
+            stdin="12345\n",
+        )
     assert str(exc.value) == (
         "密码不符合要求，未创建用户：密码太短，至少需要 10 个字符；密码太常见，容易被猜到；密码不能全是数字"
     )
@@ -129,8 +157,14 @@ def test_create_token_for_an_unknown_user_fails(db):
 
 def test_load_regions_without_file_loads_the_builtin_list_and_prints_json(db):
     out = run("load-regions", "--json")
-    assert json.loads(out) == {"created": 42, "updated": 0, "unchanged": 0, "restamped": 0,
-                               "records_restamped": 0, "errors": []}
+    assert json.loads(out) == {
+        "created": 42,
+        "updated": 0,
+        "unchanged": 0,
+        "restamped": 0,
+        "records_restamped": 0,
+        "errors": [],
+    }
     assert json.loads(run("load-regions", "--json"))["unchanged"] == 42
 
 
