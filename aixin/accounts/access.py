@@ -170,11 +170,12 @@ def care_records_visible_to(user: User) -> QuerySet[Any]:
 def activities_visible_to(user: User) -> QuerySet[Any]:
     from aixin.activities.models import Activity
 
-    if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
+    if not getattr(user, "is_authenticated", False) or user.role == Role.VOLUNTEER:
         return Activity.objects.none()
-    return _scoped(
-        Activity.objects.all(), user, district="district_id", town="region__town_id", village="region_id"
-    )
+    if user.role == Role.CITY_ADMIN:
+        return Activity.objects.all()
+    # An activity may be held at any level (district, town or village): scope by the tree path.
+    return Activity.objects.filter(region__path__startswith=user.region.path)
 
 
 def audit_events_visible_to(user: User) -> QuerySet[Any]:

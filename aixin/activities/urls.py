@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from aixin.activities import views
 
 app_name = "activities"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.activity_list_view, name="activity_list"),
+]

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from aixin.audit import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="event_list"),
+]

@@ -56,6 +56,16 @@ def test_district_overview_counts_paired_children_not_contacted_for_14_and_30_da
     assert o.children.not_contacted_30 == 1  # a5
 
 
+def test_a_child_paired_last_week_is_not_yet_counted_as_not_contacted(tree, users, world):
+    child = factories.make_child(tree.village_a2, name="新结对", conditions=UNSUPPORTED)
+    factories.make_active_pairing(child, world.mothers["m4"], start=world.today - datetime.timedelta(days=7))
+
+    o = overview(user=users["district_admin"], region=tree.district_a, today=world.today)
+
+    assert o.children.paired == 4
+    assert (o.children.not_contacted_14, o.children.not_contacted_30) == (2, 1)
+
+
 def test_district_overview_summarises_loving_mothers(tree, users, world):
     o = overview(user=users["district_admin"], region=tree.district_a, today=world.today)
     m = o.mothers
