@@ -76,7 +76,9 @@ def declared_access(view: Callable[..., Any]) -> AccessSpec | None:
 class ScopedRouter(Router):
     """A django-ninja router whose operations must declare access; undeclared ones refuse."""
 
-    def add_api_operation(self, path: str, methods: list[str], view_func: Callable[..., Any], **kw: Any) -> None:
+    def add_api_operation(
+        self, path: str, methods: list[str], view_func: Callable[..., Any], **kw: Any
+    ) -> None:
         spec = declared_access(view_func)
 
         @wraps(view_func)
@@ -148,7 +150,9 @@ def volunteers_visible_to(user: User) -> QuerySet[Any]:
 
     if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
         return Volunteer.objects.filter(user=user)
-    return _scoped(Volunteer.objects.all(), user, district="district_id", town="town_id", village="home_region_id")
+    return _scoped(
+        Volunteer.objects.all(), user, district="district_id", town="town_id", village="home_region_id"
+    )
 
 
 def pairings_visible_to(user: User) -> QuerySet[Any]:
@@ -164,7 +168,9 @@ def care_records_visible_to(user: User) -> QuerySet[Any]:
 
     if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
         return CareRecord.objects.filter(volunteer__user=user)
-    return _scoped(CareRecord.objects.all(), user, district="district_id", town="town_id", village="village_id")
+    return _scoped(
+        CareRecord.objects.all(), user, district="district_id", town="town_id", village="village_id"
+    )
 
 
 def activities_visible_to(user: User) -> QuerySet[Any]:

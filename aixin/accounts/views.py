@@ -25,7 +25,9 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         audit_log(
-            actor=None, action=AuditAction.LOGIN_FAILED, request=self.request,
+            actor=None,
+            action=AuditAction.LOGIN_FAILED,
+            request=self.request,
             summary=f"登录失败：{form.data.get('username', '')[:50]}",
         )
         return super().form_invalid(form)

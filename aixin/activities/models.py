@@ -28,8 +28,12 @@ class Activity(models.Model):
     venue = models.CharField(_("阵地"), max_length=100, blank=True)
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
-    children = models.ManyToManyField("registry.Child", through="ActivityParticipation", related_name="activities")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    children = models.ManyToManyField(
+        "registry.Child", through="ActivityParticipation", related_name="activities"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -37,6 +41,9 @@ class Activity(models.Model):
         ordering = ["-held_on", "-id"]
         verbose_name = _("团体活动")
         verbose_name_plural = _("团体活动")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ActivityParticipation(models.Model):
@@ -49,3 +56,6 @@ class ActivityParticipation(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["activity", "child"], name="activity_child_unique")]
         indexes = [models.Index(fields=["child", "held_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.activity} — {self.child}"

@@ -24,7 +24,11 @@ class AuditAction(models.TextChoices):
 
 class AuditEvent(models.Model):
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("操作人"),
     )
     actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
@@ -35,8 +39,12 @@ class AuditEvent(models.Model):
     summary = models.CharField(_("摘要"), max_length=300, blank=True)
     details = models.JSONField(default=dict, blank=True)
     # The region the object belongs to, so admins see only their scope's events.
-    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    district = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     path = models.CharField(max_length=300, blank=True)
@@ -51,6 +59,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["district", "created_at"]),
             models.Index(fields=["actor", "created_at"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.summary}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -91,4 +91,13 @@ def age_on(birth: datetime.date, day: datetime.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-__all__ = ["IdNumberError", "IdNumberInfo", "age_on", "check_character", "is_valid", "mask", "normalise", "parse"]
+__all__ = [
+    "IdNumberError",
+    "IdNumberInfo",
+    "age_on",
+    "check_character",
+    "is_valid",
+    "mask",
+    "normalise",
+    "parse",
+]

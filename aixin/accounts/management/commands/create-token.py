@@ -35,9 +35,15 @@ class Command(BaseCommand):
                 user=user, name=options["name"][:100], prefix=raw[:12], token_hash=hash_token(raw)
             )
             audit_log(
-                actor=None, action=AuditAction.CREATE, object_type="api_token", object_id=token.pk,
-                region=user.region, summary=_("命令行为 %(username)s 签发 API 令牌 %(prefix)s…") % {
-                    "username": user.username, "prefix": token.prefix,
+                actor=None,
+                action=AuditAction.CREATE,
+                object_type="api_token",
+                object_id=token.pk,
+                region=user.region,
+                summary=_("命令行为 %(username)s 签发 API 令牌 %(prefix)s…")
+                % {
+                    "username": user.username,
+                    "prefix": token.prefix,
                 },
             )
         self.stdout.write(_("API 令牌（只显示这一次，请立即保存）："))

@@ -31,8 +31,12 @@ def generate_password(length: int = 16) -> str:
     alphabet = string.ascii_letters + string.digits + _SYMBOLS
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password) and any(c in _SYMBOLS for c in password)):
+        if (
+            any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+            and any(c in _SYMBOLS for c in password)
+        ):
             return password
 
 
@@ -41,8 +45,11 @@ def _role_region_error(role: str, region: Region) -> str | None:
     if region.level == need:
         return None
     return _("角色「%(role)s」必须设在%(need)s一级，而 %(code)s %(name)s 是%(level)s") % {
-        "role": Role(role).label, "need": RegionLevel(need).label, "code": region.code,
-        "name": region.name, "level": RegionLevel(region.level).label,
+        "role": Role(role).label,
+        "need": RegionLevel(need).label,
+        "code": region.code,
+        "name": region.name,
+        "level": RegionLevel(region.level).label,
     }
 
 
@@ -77,25 +84,44 @@ class Command(BaseCommand):
         username: str = options["username"].strip()
         role: str = options["role"]
         if role not in Role.values:
-            raise CommandError(_("角色「%(role)s」不存在，可选：%(choices)s") % {
-                "role": role, "choices": "、".join(f"{r.value}（{r.label}）" for r in Role),
-            })
+            raise CommandError(
+                _("角色「%(role)s」不存在，可选：%(choices)s")
+                % {
+                    "role": role,
+                    "choices": "、".join(f"{r.value}（{r.label}）" for r in Role),
+                }
+            )
         if not username:
             raise CommandError(_("用户名不能为空"))
         if User.objects.filter(username=username).exists():
             raise CommandError(_("用户名 %(username)s 已存在，请换一个") % {"username": username})
         region = Region.objects.filter(code=options["region"]).select_related("successor").first()
         if region is None:
-            raise CommandError(_("区划代码 %(code)s 不存在：请先用 aixin load-regions 导入区划") % {
-                "code": options["region"],
-            })
+            raise CommandError(
+                _("区划代码 %(code)s 不存在：请先用 aixin load-regions 导入区划")
+                % {
+                    "code": options["region"],
+                }
+            )
         if region.valid_to is not None:
-            hint = _("，请改用 %(code)s %(name)s") % {
-                "code": region.successor.code, "name": region.successor.name,
-            } if region.successor else ""
-            raise CommandError(_("区划 %(code)s %(name)s 已于 %(day)s 撤销%(hint)s") % {
-                "code": region.code, "name": region.name, "day": region.valid_to, "hint": hint,
-            })
+            hint = (
+                _("，请改用 %(code)s %(name)s")
+                % {
+                    "code": region.successor.code,
+                    "name": region.successor.name,
+                }
+                if region.successor
+                else ""
+            )
+            raise CommandError(
+                _("区划 %(code)s %(name)s 已于 %(day)s 撤销%(hint)s")
+                % {
+                    "code": region.code,
+                    "name": region.name,
+                    "day": region.valid_to,
+                    "hint": hint,
+                }
+            )
         problem = _role_region_error(role, region)
         if problem:
             raise CommandError(problem)
@@ -106,14 +132,28 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             audit_log(
-                actor=None, action=AuditAction.CREATE, object_type="user", object_id=user.pk, region=region,
-                summary=_("命令行创建用户 %(username)s（%(role)s，%(region)s）") % {
-                    "username": username, "role": Role(role).label, "region": region.name,
+                actor=None,
+                action=AuditAction.CREATE,
+                object_type="user",
+                object_id=user.pk,
+                region=region,
+                summary=_("命令行创建用户 %(username)s（%(role)s，%(region)s）")
+                % {
+                    "username": username,
+                    "role": Role(role).label,
+                    "region": region.name,
                 },
             )
-        self.stdout.write(self.style.SUCCESS(_("已创建用户 %(username)s：%(role)s，%(region)s") % {
-            "username": username, "role": Role(role).label, "region": region.name,
-        }))
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("已创建用户 %(username)s：%(role)s，%(region)s")
+                % {
+                    "username": username,
+                    "role": Role(role).label,
+                    "region": region.name,
+                }
+            )
+        )
         if options["generate"]:
             self.stdout.write(_("初始密码（只显示这一次，请妥善转交）：") + password)
 
