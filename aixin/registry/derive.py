@@ -86,8 +86,13 @@ def conditions_of(child: Any) -> list[Condition]:
     """The child's saved parent conditions as rule inputs."""
     return [
         Condition(
-            parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months,
-            disability_grade=c.disability_grade, disability_category=c.disability_category, ended_on=c.ended_on,
+            parent=c.parent,
+            kind=c.kind,
+            started_on=c.started_on,
+            term_months=c.term_months,
+            disability_grade=c.disability_grade,
+            disability_category=c.disability_category,
+            ended_on=c.ended_on,
         )
         for c in child.parent_conditions.all()
     ]
@@ -108,15 +113,7 @@ def apply_rules(child: Any, conditions: Iterable[Condition], *, today: datetime.
     child.parents_both_away = any(c.kind == "working_away" and c.parent == "father" for c in conds) and any(
         c.kind == "working_away" and c.parent == "mother" for c in conds
     )
-    child.derived_tier = derive_tier(
-        TierInputs(
-            risk_flags=child.risk_psych_behaviour or child.risk_harm_others or child.risk_being_harmed,
-            difficulties=child.difficulty_life or child.difficulty_study or child.difficulty_physical
-            or child.difficulty_mental,
-            scattered_orphan=child.is_scattered_orphan,
-            de_facto_unsupported=child.is_de_facto_unsupported,
-        )
-    )
+    child.derived_tier = derive_tier(tier_inputs(child))
     child.care_tier = child.tier_override or child.derived_tier
 
 
@@ -125,3 +122,15 @@ def set_region(obj: Any, village: Any, *, field: str = "region") -> None:
     setattr(obj, field, village)
     obj.town_id = village.town_id
     obj.district_id = village.district_id
+
+
+def tier_inputs(child: Any) -> TierInputs:
+    return TierInputs(
+        risk_flags=child.risk_psych_behaviour or child.risk_harm_others or child.risk_being_harmed,
+        difficulties=child.difficulty_life
+        or child.difficulty_study
+        or child.difficulty_physical
+        or child.difficulty_mental,
+        scattered_orphan=child.is_scattered_orphan,
+        de_facto_unsupported=child.is_de_facto_unsupported,
+    )

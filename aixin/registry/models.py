@@ -50,7 +50,9 @@ class SchoolStage(models.TextChoices):
 
 class Child(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
-    name_pinyin = models.CharField(max_length=200, db_index=True, help_text="full pinyin and initials, lower case")
+    name_pinyin = models.CharField(
+        max_length=200, db_index=True, help_text="full pinyin and initials, lower case"
+    )
     id_number_encrypted = models.TextField()
     id_number_index = models.CharField(max_length=64, unique=True)
     id_number_masked = models.CharField(_("身份证号"), max_length=18)
@@ -61,7 +63,10 @@ class Child(models.Model):
         _("户籍类型"), max_length=10, choices=HouseholdType.choices, default=HouseholdType.RURAL
     )
     region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="children_living", verbose_name=_("现居住村(社区)")
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="children_living",
+        verbose_name=_("现居住村(社区)"),
     )
     town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
@@ -97,7 +102,9 @@ class Child(models.Model):
 
     # Care tier (R-3.4): derived, unless overridden with a recorded reason.
     derived_tier = models.CharField(_("规则关爱类型"), max_length=20, choices=CareTier.choices)
-    tier_override = models.CharField(_("人工调整关爱类型"), max_length=20, choices=CareTier.choices, blank=True)
+    tier_override = models.CharField(
+        _("人工调整关爱类型"), max_length=20, choices=CareTier.choices, blank=True
+    )
     tier_override_reason = models.CharField(_("调整理由"), max_length=300, blank=True)
     tier_override_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -105,7 +112,9 @@ class Child(models.Model):
     tier_override_at = models.DateTimeField(null=True, blank=True)
     care_tier = models.CharField(_("关爱类型"), max_length=20, choices=CareTier.choices, db_index=True)
 
-    status = models.CharField(_("状态"), max_length=20, choices=ChildStatus.choices, default=ChildStatus.ACTIVE)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ChildStatus.choices, default=ChildStatus.ACTIVE
+    )
     closed_reason = models.CharField(_("退出原因"), max_length=300, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
@@ -206,6 +215,9 @@ class ParentCondition(models.Model):
         verbose_name = _("父母情形")
         verbose_name_plural = _("父母情形")
 
+    def __str__(self) -> str:
+        return f"{self.get_parent_display()}{self.get_kind_display()}"
+
 
 class ChildChange(models.Model):
     """Field history of a child: what changed, from what to what, by whom and why."""
@@ -224,3 +236,6 @@ class ChildChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} → {self.new_value}"

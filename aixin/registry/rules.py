@@ -82,7 +82,11 @@ def _kinds_by_parent(conditions: Iterable[Condition], today: datetime.date) -> d
 
 
 def is_de_facto_unsupported(
-    conditions: Iterable[Condition], *, birth_date: datetime.date, full_time_student: bool, today: datetime.date
+    conditions: Iterable[Condition],
+    *,
+    birth_date: datetime.date,
+    full_time_student: bool,
+    today: datetime.date,
 ) -> bool:
     age = age_on(birth_date, today)
     if age >= 18 and not full_time_student:
@@ -122,7 +126,9 @@ def is_left_behind(
     father, mother = kinds["father"], kinds["mother"]
     if AWAY in father and AWAY in mother:
         return True
-    return (AWAY in father and bool(mother & UNABLE_TO_GUARD)) or (AWAY in mother and bool(father & UNABLE_TO_GUARD))
+    return (AWAY in father and bool(mother & UNABLE_TO_GUARD)) or (
+        AWAY in mother and bool(father & UNABLE_TO_GUARD)
+    )
 
 
 @dataclass(frozen=True)
@@ -141,3 +147,99 @@ def derive_tier(inputs: TierInputs) -> str:
     if inputs.difficulties or inputs.scattered_orphan or inputs.de_facto_unsupported:
         return "one_to_one"
     return "group"
+
+
+# ---------------------------------------------------------------------------------------------
+# Explanations shown on the child's file: why the derived categories and tier are what they are.
+
+KIND_LABELS = {
+    SEVERE: "重残",
+    ILLNESS: "重病",
+    IMPRISONED: "服刑在押",
+    REHAB: "强制隔离戒毒",
+    RESTRICTED: "被执行其他限制人身自由的措施",
+    LOST: "失联",
+    REVOKED: "被撤销监护资格",
+    DEPORTED: "被遣送（驱逐）出境",
+    DEAD: "死亡",
+    MISSING: "宣告失踪",
+    AWAY: "外出务工",
+}
+PARENT_LABELS = {"father": "父亲", "mother": "母亲"}
+
+
+def condition_note(c: Condition, today: datetime.date) -> str:
+    """Why a recorded condition does or does not count today (empty when it simply counts)."""
+    if c.ended_on is not None and c.ended_on <= today:
+        return f"已于{c.ended_on.isoformat()}结束，不再计入"
+    if c.started_on is not None and c.started_on > today:
+        return f"起始日期{c.started_on.isoformat()}尚未到，暂不计入"
+    if c.kind == SEVERE and c.disability_grade is not None and not condition_holds(c, today):
+        return "残疾等级不属于重残（一、二级，或三、四级精神/智力残疾），不计入"
+    if c.kind == LOST:
+        if c.started_on is None:
+            return "未填写失联起始日期，无法认定满6个月，暂不计入"
+        if not condition_holds(c, today):
+            return "失联未满6个月，暂不计入"
+    if c.kind in TERM_THRESHOLD and not condition_holds(c, today):
+        if c.term_months is not None:
+            return f"期限{c.term_months}个月，不足6个月，不计入"
+        return "未满6个月（且未填写期限），暂不计入"
+    return ""
+
+
+def _parents_text(kinds: set[str]) -> str:
+    return "、".join(KIND_LABELS.get(k, k) for k in sorted(kinds)) or "无"
+
+
+def explain_categories(
+    conditions: Iterable[Condition],
+    *,
+    birth_date: datetime.date,
+    rural: bool,
+    full_time_student: bool,
+    today: datetime.date,
+) -> list[str]:
+    """One line per derived category (left-behind, de-facto unsupported, orphan) saying whether it
+    applies and why, in the words of the program document."""
+    conds = list(conditions)
+    kinds = _kinds_by_parent(conds, today)
+    age = age_on(birth_date, today)
+    parents = f"父亲：{_parents_text(kinds['father'])}；母亲：{_parents_text(kinds['mother'])}"
+    lines: list[str] = []
+    if is_left_behind(conds, birth_date=birth_date, rural=rural, today=today):
+        lines.append(f"农村留守儿童：是。未满16周岁、农业户口，{parents}")
+    elif not rural:
+        lines.append("农村留守儿童：否。非农业户口")
+    elif age >= 16:
+        lines.append(f"农村留守儿童：否。已满16周岁（{age}岁）")
+    else:
+        lines.append(f"农村留守儿童：否。不满足父母双方外出务工或一方外出另一方无监护能力（{parents}）")
+    if is_de_facto_unsupported(
+        conds, birth_date=birth_date, full_time_student=full_time_student, today=today
+    ):
+        extra = "，年满18周岁仍在全日制学校就读" if age >= 18 else ""
+        lines.append(f"事实无人抚养儿童：是{extra}。{parents}")
+    elif age >= 18 and not full_time_student:
+        lines.append("事实无人抚养儿童：否。已满18周岁且不在全日制学校就读")
+    else:
+        lines.append(f"事实无人抚养儿童：否。父母情形不满足认定条件（{parents}）")
+    if is_orphan(conds, birth_date=birth_date, today=today):
+        lines.append("孤儿：是。父母双方均死亡或宣告失踪")
+    return lines
+
+
+def tier_reasons(inputs: TierInputs) -> list[str]:
+    """The facts that put a child in the derived tier."""
+    if inputs.risk_flags:
+        return ["有风险标记（心理行为问题突出、侵害他人风险或受侵害风险）→ 重点关爱（多对一）"]
+    reasons = []
+    if inputs.difficulties:
+        reasons.append("有特殊困难（生活、学习、身体健康或心理健康）")
+    if inputs.scattered_orphan:
+        reasons.append("散居孤儿")
+    if inputs.de_facto_unsupported:
+        reasons.append("事实无人抚养儿童")
+    if reasons:
+        return ["、".join(reasons) + " → 困难关爱（一对一）"]
+    return ["无风险标记、特殊困难或孤儿/事实无人抚养情形 → 团体关爱（多对多）"]
