@@ -190,6 +190,9 @@ else:
 # Care periods: the school calendar and the cadence of the "+1" are settings, seeded into the
 # database as editable configuration (see aixin.care).
 AIXIN_INACTIVITY_DAYS = (14, 30)
+# The cadence of the "+1" (持续开展家庭教育指导) and the rule a festival record fulfils.
+AIXIN_FAMILY_EDUCATION_CADENCE = env_str("AIXIN_FAMILY_EDUCATION_CADENCE", "quarter")
+AIXIN_CARE_FESTIVAL_RULE = "yearly_festival"
 AIXIN_PAGE_SIZE = env_int("AIXIN_PAGE_SIZE", 50)
 
 LOGGING = {

@@ -26,9 +26,13 @@ class CareRule(models.Model):
     name = models.CharField(_("条目"), max_length=100)
     short_name = models.CharField(_("简称"), max_length=20)
     cadence = models.CharField(_("频次"), max_length=10, choices=Cadence.choices)
-    bit = models.PositiveSmallIntegerField(unique=True, help_text="bit position in CareRecord.rules_mask (0–30)")
+    bit = models.PositiveSmallIntegerField(
+        unique=True, help_text="bit position in CareRecord.rules_mask (0–30)"
+    )
     applies_to = models.JSONField(default=list, help_text="care tiers this rule applies to")
-    default_kinds = models.JSONField(default=list, blank=True, help_text="record kinds that usually fulfil it")
+    default_kinds = models.JSONField(
+        default=list, blank=True, help_text="record kinds that usually fulfil it"
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
     active = models.BooleanField(default=True)
     description = models.CharField(max_length=300, blank=True)
@@ -75,6 +79,9 @@ class Festival(models.Model):
         verbose_name = _("节日")
         verbose_name_plural = _("节日")
 
+    def __str__(self) -> str:
+        return f"{self.name} {self.date:%Y-%m-%d}"
+
 
 class CareKind(models.TextChoices):
     PHONE = "phone", _("电话")
@@ -97,7 +104,9 @@ class CareService(models.TextChoices):
 class CareRecord(models.Model):
     pairing = models.ForeignKey("pairing.Pairing", on_delete=models.PROTECT, related_name="care_records")
     child = models.ForeignKey("registry.Child", on_delete=models.PROTECT, related_name="care_records")
-    volunteer = models.ForeignKey("volunteers.Volunteer", on_delete=models.PROTECT, related_name="care_records")
+    volunteer = models.ForeignKey(
+        "volunteers.Volunteer", on_delete=models.PROTECT, related_name="care_records"
+    )
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     village = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
@@ -108,7 +117,9 @@ class CareRecord(models.Model):
     festival = models.CharField(_("节日"), max_length=30, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     photo = models.FileField(_("照片"), upload_to="care/%Y/%m/", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -128,6 +139,9 @@ class CareRecord(models.Model):
             models.Index(fields=["child", "date"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
 
 class CareComment(models.Model):
     record = models.ForeignKey(CareRecord, on_delete=models.CASCADE, related_name="comments")
@@ -138,6 +152,9 @@ class CareComment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:30]
 
 
 class CareRuleProgress(models.Model):
@@ -155,3 +172,6 @@ class CareRuleProgress(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["pairing", "rule"], name="care_progress_unique")]
         indexes = [models.Index(fields=["district", "rule", "last_done_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.pairing_id}/{self.rule_id} {self.last_done_on:%Y-%m-%d}"
