@@ -1,5 +1,50 @@
+"""GET /api/v1/pairings: pairings in the caller's scope; a loving mother sees her own."""
+
 from __future__ import annotations
 
-from aixin.accounts.access import ScopedRouter
+from django.http import HttpRequest
+
+from aixin.accounts.access import EVERYONE, ScopedRouter, access
+from aixin.pairing.models import Pairing
+from aixin.pairing.schemas import PairingOut, PairingPage
+from aixin.pairing.selectors import pairing_list, region_for_filter
 
 router = ScopedRouter(tags=["pairing"])
+MAX_LIMIT = 200
+
+
+def _out(p: Pairing) -> PairingOut:
+    return PairingOut(
+        id=p.pk,
+        child_id=p.child_id,
+        child_name=p.child.name,
+        volunteer_id=p.volunteer_id,
+        volunteer_name=p.volunteer.name,
+        tier=p.tier,
+        tier_label=str(p.get_tier_display()),
+        status=p.status,
+        status_label=str(p.get_status_display()),
+        district=p.district.name,
+        town=p.town.name,
+        village=p.village.name,
+        village_code=p.village.code,
+        proposed_at=p.proposed_at,
+        start_date=p.start_date,
+        end_date=p.end_date,
+    )
+
+
+@router.get("", response=PairingPage, url_name="pairings_list")
+@access(*EVERYONE)
+def pairings_list(
+    request: HttpRequest, status: str = "", region: str = "", tier: str = "", limit: int = 50, offset: int = 0
+) -> PairingPage:
+    found = region_for_filter(request.user, region)
+    qs = pairing_list(request.user, region=found, status=status, tier=tier)
+    if region and found is None:
+        qs = qs.none()
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    return PairingPage(
+        count=qs.count(), limit=limit, offset=offset, items=[_out(p) for p in qs[offset : offset + limit]]
+    )

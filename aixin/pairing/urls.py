@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from aixin.pairing import views
 
 app_name = "pairing"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.ledger_view, name="ledger"),
+    path("export/", views.ledger_export_view, name="ledger_export"),
+    path("unpaired/", views.unpaired_view, name="unpaired"),
+    path("propose/<int:child_pk>/", views.propose_view, name="propose"),
+    path("<int:pk>/", views.pairing_detail_view, name="pairing_detail"),
+    path("<int:pk>/respond/", views.respond_view, name="respond"),
+    path("<int:pk>/consent/", views.consent_view, name="consent"),
+    path("<int:pk>/end/", views.end_view, name="end"),
+    path("<int:pk>/cancel/", views.cancel_view, name="cancel"),
+]

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from aixin.pairing.models import ConsentMethod
+
+DECLINE_REASONS = (
+    ("时间精力不足", _("时间精力不足")),
+    ("距离太远", _("距离太远")),
+    ("已结对人数较多", _("已结对人数较多")),
+    ("其他原因", _("其他原因")),
+)
+
+
+class RespondForm(forms.Form):
+    accept = forms.TypedChoiceField(choices=(("1", _("接受")), ("0", _("婉拒"))), coerce=lambda v: v == "1")
+    reason = forms.CharField(label=_("婉拒原因"), max_length=300, required=False)
+    reason_choice = forms.ChoiceField(choices=DECLINE_REASONS, required=False)
+
+    def decline_reason(self) -> str:
+        choice = self.cleaned_data.get("reason_choice") or ""
+        text = (self.cleaned_data.get("reason") or "").strip()
+        return "：".join(x for x in (choice, text) if x)
+
+
+class ConsentForm(forms.Form):
+    guardian = forms.TypedChoiceField(label=_("表示同意的监护人"), coerce=str, required=False)
+    guardian_name = forms.CharField(
+        label=_("其他监护人姓名（上面未列出时填写）"), max_length=50, required=False
+    )
+    relation = forms.CharField(label=_("与儿童关系"), max_length=20, required=False)
+    method = forms.ChoiceField(label=_("同意方式"), choices=ConsentMethod.choices)
+    consented_on = forms.DateField(label=_("同意日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    evidence = forms.CharField(
+        label=_("证明材料说明"), max_length=300, required=False, help_text=_("如：签字同意书已存村委会档案")
+    )
+    evidence_file = forms.FileField(label=_("附件（照片或扫描件，选填）"), required=False)
+
+    def __init__(self, *args: Any, guardians: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["guardian"].choices = [("", _("—— 请选择 ——"))] + [
+            (str(g.pk), f"{g.name}（{g.relation}）") for g in guardians
+        ]
+
+
+class EndForm(forms.Form):
+    reason = forms.CharField(label=_("解除原因"), max_length=300)
+    end_date = forms.DateField(
+        label=_("解除日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("撤销原因"), max_length=300)
+
+
+class ProposeForm(forms.Form):
+    volunteer = forms.IntegerField(widget=forms.HiddenInput)

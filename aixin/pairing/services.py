@@ -1,0 +1,354 @@
+"""Writes for pairings (结对, R-6.1): propose → the mother accepts → the guardian consents →
+active → ended; or declined / cancelled on the way.
+
+Two invariants are held by the database and turned here into Chinese messages: one open
+pairing per child (partial unique index `pairing_one_open_per_child`) and load ≤ capacity
+(check constraint `volunteer_load_within_capacity`). A pairing becomes active only in
+`pairing_record_consent`, so activation without a recorded guardian consent is impossible.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aixin.accounts.access import (
+    get_child_for_user,
+    get_visible,
+    get_volunteer_for_user,
+    may_manage,
+    pairings_visible_to,
+)
+from aixin.accounts.models import Role
+from aixin.audit.models import AuditAction
+from aixin.audit.services import audit_log
+from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.pairing.models import ConsentMethod, GuardianConsent, Pairing, PairingStatus
+from aixin.registry.models import CareTier, ChildStatus
+from aixin.volunteers.models import Volunteer, VolunteerStatus
+
+P = PairingStatus
+PAIRABLE_TIERS = (CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE)
+
+
+def _require_manager(actor: Any) -> None:
+    if not may_manage(actor):
+        raise NotAllowed(_("只有市、区县妇联工作人员可以办理结对"))
+
+
+def _lock_pairing(actor: Any, pairing_id: Any) -> Pairing:
+    """The pairing in the actor's scope, locked; 404 outside it."""
+    qs = (
+        pairings_visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("child", "volunteer", "village")
+    )
+    return get_visible(qs, pairing_id)
+
+
+def _require_status(pairing: Pairing, allowed: tuple[str, ...], verb: str) -> None:
+    if pairing.status not in allowed:
+        raise InvalidInput(
+            _("该结对当前状态为“%(cur)s”，不能%(verb)s") % {"cur": pairing.get_status_display(), "verb": verb}
+        )
+
+
+def _release_load(volunteer_id: int, n: int = 1) -> None:
+    if n:
+        Volunteer.objects.filter(pk=volunteer_id).update(load=F("load") - n)
+
+
+def _audit(
+    actor: Any,
+    pairing: Pairing,
+    summary: str,
+    request: HttpRequest | None,
+    details: dict[str, Any] | None = None,
+    action: str = AuditAction.TRANSITION,
+) -> None:
+    audit_log(
+        actor=actor,
+        action=action,
+        object_type="pairing",
+        object_id=pairing.pk,
+        region=pairing.village,
+        summary=summary,
+        details=details,
+        request=request,
+    )
+
+
+def _save(pairing: Pairing) -> None:
+    pairing.version += 1
+    pairing.save()
+
+
+@transaction.atomic
+def pairing_propose(
+    *, actor: Any, child_id: Any, volunteer_id: Any, request: HttpRequest | None = None
+) -> Pairing:
+    _require_manager(actor)
+    child = get_child_for_user(actor, child_id)
+    volunteer = get_volunteer_for_user(actor, volunteer_id)
+    if child.status != ChildStatus.ACTIVE:
+        raise InvalidInput(
+            _("儿童%(name)s状态为“%(s)s”，不能结对") % {"name": child.name, "s": child.get_status_display()}
+        )
+    if child.care_tier == CareTier.GROUP:
+        raise InvalidInput(_("该儿童为团体关爱（多对多），无需一对一结对"))
+    if child.care_tier not in PAIRABLE_TIERS:
+        raise InvalidInput(_("儿童%(name)s尚未确定关爱类型，不能结对") % {"name": child.name})
+    if volunteer.status != VolunteerStatus.ACTIVE:
+        raise InvalidInput(
+            _("爱心妈妈%(name)s当前状态为“%(s)s”，只有服务中的爱心妈妈可以结对")
+            % {"name": volunteer.name, "s": volunteer.get_status_display()}
+        )
+    if volunteer.district_id != child.district_id:
+        raise InvalidInput(
+            _("爱心妈妈%(v)s与儿童%(c)s不在同一区县，请在儿童所在区县选择爱心妈妈")
+            % {"v": volunteer.name, "c": child.name}
+        )
+    try:
+        with transaction.atomic():
+            pairing = Pairing.objects.create(
+                child=child,
+                volunteer=volunteer,
+                tier=child.care_tier,
+                status=P.PROPOSED,
+                district_id=child.district_id,
+                town_id=child.town_id,
+                village_id=child.region_id,
+                proposed_by=actor,
+            )
+    except IntegrityError as exc:
+        raise Conflict(_("该儿童已有待确认或进行中的结对")) from exc
+    try:
+        with transaction.atomic():
+            Volunteer.objects.filter(pk=volunteer.pk).update(load=F("load") + 1)
+    except IntegrityError as exc:
+        raise Conflict(
+            _("爱心妈妈%(name)s已达可结对人数（%(n)s人）") % {"name": volunteer.name, "n": volunteer.capacity}
+        ) from exc
+    _audit(
+        actor,
+        pairing,
+        _("提议爱心妈妈%(v)s与儿童%(c)s结对") % {"v": volunteer.name, "c": child.name},
+        request,
+        {"to": P.PROPOSED.value},
+        action=AuditAction.CREATE,
+    )
+    return pairing
+
+
+@transaction.atomic
+def pairing_respond(
+    *, actor: Any, pairing_id: Any, accept: bool, reason: str = "", request: HttpRequest | None = None
+) -> Pairing:
+    """The mother accepts or declines a proposal. Only she may: anyone else gets 404."""
+    if getattr(actor, "role", None) != Role.VOLUNTEER:
+        raise NotAllowed(_("只有被邀请的爱心妈妈本人可以接受或婉拒结对"))
+    pairing = _lock_pairing(actor, pairing_id)
+    _require_status(pairing, (P.PROPOSED,), _("接受或婉拒"))
+    reason = (reason or "").strip()
+    pairing.responded_at = timezone.now()
+    if accept:
+        pairing.status = P.AWAITING_CONSENT
+        summary = _("爱心妈妈%(v)s接受与儿童%(c)s结对")
+    else:
+        if not reason:
+            raise InvalidInput(_("请选择或填写婉拒的原因"), field="reason")
+        pairing.status = P.DECLINED
+        pairing.decline_reason = reason[:300]
+        _release_load(pairing.volunteer_id)
+        summary = _("爱心妈妈%(v)s婉拒与儿童%(c)s结对")
+    _save(pairing)
+    _audit(
+        actor,
+        pairing,
+        summary % {"v": pairing.volunteer.name, "c": pairing.child.name},
+        request,
+        {"from": P.PROPOSED.value, "to": pairing.status, "reason": reason},
+    )
+    return pairing
+
+
+@transaction.atomic
+def pairing_record_consent(
+    *,
+    actor: Any,
+    pairing_id: Any,
+    relation: str,
+    method: str,
+    consented_on: datetime.date | None,
+    evidence: str = "",
+    guardian_id: Any = None,
+    guardian_name: str = "",
+    evidence_file: Any = None,
+    request: HttpRequest | None = None,
+) -> Pairing:
+    """Record the guardian's consent (征得监护人同意) and activate the pairing."""
+    _require_manager(actor)
+    pairing = _lock_pairing(actor, pairing_id)
+    _require_status(pairing, (P.AWAITING_CONSENT,), _("登记监护人同意"))
+    today = timezone.localdate()
+    consented_on = consented_on or today
+    if consented_on > today:
+        raise InvalidInput(
+            _("同意日期%(d)s晚于今天，请核对") % {"d": consented_on.isoformat()}, field="consented_on"
+        )
+    if method not in ConsentMethod.values:
+        raise InvalidInput(_("请选择监护人同意的方式"), field="method")
+    guardian = None
+    if guardian_id not in (None, ""):
+        guardian = pairing.child.guardians.filter(pk=int(guardian_id)).first()
+        if guardian is None:
+            raise InvalidInput(
+                _("所选监护人不是儿童%(c)s的监护人") % {"c": pairing.child.name}, field="guardian"
+            )
+        guardian_name = guardian_name or guardian.name
+        relation = relation or guardian.relation
+    guardian_name = (guardian_name or "").strip()
+    if not guardian_name:
+        raise InvalidInput(_("请选择或填写表示同意的监护人"), field="guardian")
+    if pairing.child.status != ChildStatus.ACTIVE:
+        raise InvalidInput(
+            _("儿童%(c)s状态为“%(s)s”，不能启动结对")
+            % {"c": pairing.child.name, "s": pairing.child.get_status_display()}
+        )
+    consent = GuardianConsent.objects.create(
+        pairing=pairing,
+        guardian=guardian,
+        guardian_name=guardian_name[:50],
+        relation=(relation or "")[:20],
+        method=method,
+        consented_on=consented_on,
+        evidence=(evidence or "").strip()[:300],
+        evidence_file=evidence_file or "",
+        recorded_by=actor,
+    )
+    pairing.status = P.ACTIVE
+    pairing.start_date = consented_on
+    _save(pairing)
+    _audit(
+        actor,
+        pairing,
+        _("登记监护人%(g)s同意，爱心妈妈%(v)s与儿童%(c)s结对生效")
+        % {"g": guardian_name, "v": pairing.volunteer.name, "c": pairing.child.name},
+        request,
+        {"from": P.AWAITING_CONSENT.value, "to": P.ACTIVE.value, "consent_id": consent.pk, "method": method},
+    )
+    return pairing
+
+
+@transaction.atomic
+def pairing_end(
+    *,
+    actor: Any,
+    pairing_id: Any,
+    reason: str,
+    end_date: datetime.date | None = None,
+    request: HttpRequest | None = None,
+) -> Pairing:
+    _require_manager(actor)
+    pairing = _lock_pairing(actor, pairing_id)
+    _require_status(pairing, (P.ACTIVE,), _("解除"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("请填写解除结对的原因"), field="reason")
+    today = timezone.localdate()
+    end_date = end_date or today
+    if end_date > today:
+        raise InvalidInput(_("解除日期%(d)s晚于今天，请核对") % {"d": end_date.isoformat()}, field="end_date")
+    if pairing.start_date and end_date < pairing.start_date:
+        raise InvalidInput(
+            _("解除日期不能早于结对日期%(d)s") % {"d": pairing.start_date.isoformat()}, field="end_date"
+        )
+    pairing.status = P.ENDED
+    pairing.end_date = end_date
+    pairing.end_reason = reason[:300]
+    pairing.ended_by = actor
+    _save(pairing)
+    _release_load(pairing.volunteer_id)
+    _audit(
+        actor,
+        pairing,
+        _("解除爱心妈妈%(v)s与儿童%(c)s的结对：%(r)s")
+        % {"v": pairing.volunteer.name, "c": pairing.child.name, "r": reason},
+        request,
+        {"from": P.ACTIVE.value, "to": P.ENDED.value, "reason": reason},
+    )
+    return pairing
+
+
+@transaction.atomic
+def pairing_cancel(
+    *, actor: Any, pairing_id: Any, reason: str = "", request: HttpRequest | None = None
+) -> Pairing:
+    """Withdraw a proposal that is not active yet (the mother has not answered, or the guardian
+    has not consented)."""
+    _require_manager(actor)
+    pairing = _lock_pairing(actor, pairing_id)
+    _require_status(pairing, (P.PROPOSED, P.AWAITING_CONSENT), _("撤销"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("请填写撤销结对的原因"), field="reason")
+    before = pairing.status
+    pairing.status = P.CANCELLED
+    pairing.end_reason = reason[:300]
+    pairing.ended_by = actor
+    _save(pairing)
+    _release_load(pairing.volunteer_id)
+    _audit(
+        actor,
+        pairing,
+        _("撤销爱心妈妈%(v)s与儿童%(c)s的结对提议：%(r)s")
+        % {"v": pairing.volunteer.name, "c": pairing.child.name, "r": reason},
+        request,
+        {"from": before, "to": P.CANCELLED.value, "reason": reason},
+    )
+    return pairing
+
+
+def pairings_close_for_volunteer(
+    *, actor: Any, volunteer: Volunteer, reason: str, request: HttpRequest | None = None
+) -> list[int]:
+    """When a mother exits or is suspended: end her active pairings and cancel her open
+    proposals, with the reason, and release her load. Runs inside the caller's transaction."""
+    today = timezone.localdate()
+    open_pairings = list(
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("child", "village")
+        .filter(volunteer=volunteer, status__in=(P.PROPOSED, P.AWAITING_CONSENT, P.ACTIVE))
+        .order_by("pk")
+    )
+    for pairing in open_pairings:
+        before = pairing.status
+        if before == P.ACTIVE:
+            pairing.status = P.ENDED
+            pairing.end_date = max(today, pairing.start_date or today)
+        else:
+            pairing.status = P.CANCELLED
+        pairing.end_reason = reason[:300]
+        pairing.ended_by = actor
+        _save(pairing)
+        _audit(
+            actor,
+            pairing,
+            _("爱心妈妈%(v)s与儿童%(c)s的结对%(what)s：%(r)s")
+            % {
+                "v": volunteer.name,
+                "c": pairing.child.name,
+                "r": reason,
+                "what": _("解除") if pairing.status == P.ENDED else _("撤销"),
+            },
+            request,
+            {"from": before, "to": pairing.status, "reason": reason},
+        )
+    _release_load(volunteer.pk, len(open_pairings))
+    return [p.pk for p in open_pairings]
