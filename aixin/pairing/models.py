@@ -30,7 +30,9 @@ class Pairing(models.Model):
     child = models.ForeignKey("registry.Child", on_delete=models.PROTECT, related_name="pairings")
     volunteer = models.ForeignKey("volunteers.Volunteer", on_delete=models.PROTECT, related_name="pairings")
     tier = models.CharField(_("关爱类型"), max_length=20, choices=CareTier.choices)
-    status = models.CharField(_("状态"), max_length=20, choices=PairingStatus.choices, default=PairingStatus.PROPOSED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=PairingStatus.choices, default=PairingStatus.PROPOSED
+    )
     # Denormalised from the child, for scope filters and dashboard counts.
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
@@ -86,7 +88,9 @@ class GuardianConsent(models.Model):
     """征得监护人同意: who, how, when and on what evidence, before a pairing becomes active."""
 
     pairing = models.ForeignKey(Pairing, on_delete=models.PROTECT, related_name="consents")
-    guardian = models.ForeignKey("registry.Guardian", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    guardian = models.ForeignKey(
+        "registry.Guardian", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     guardian_name = models.CharField(_("监护人"), max_length=50)
     relation = models.CharField(_("与儿童关系"), max_length=20, blank=True)
     method = models.CharField(_("同意方式"), max_length=20, choices=ConsentMethod.choices)
@@ -103,3 +107,6 @@ class GuardianConsent(models.Model):
         ordering = ["-consented_on", "-id"]
         verbose_name = _("监护人同意")
         verbose_name_plural = _("监护人同意")
+
+    def __str__(self) -> str:
+        return f"{self.guardian_name} {self.get_method_display()} {self.consented_on}"

@@ -62,12 +62,19 @@ class Volunteer(models.Model):
     source_group = models.CharField(_("来源群体"), max_length=30, choices=SourceGroup.choices)
     work_unit = models.CharField(_("工作单位"), max_length=100, blank=True)
     home_region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, related_name="volunteers_home", verbose_name=_("居住村(社区)")
+        "regions.Region",
+        on_delete=models.PROTECT,
+        related_name="volunteers_home",
+        verbose_name=_("居住村(社区)"),
     )
     town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     work_region = models.ForeignKey(
-        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("工作地"),
     )
     latitude = models.FloatField(null=True, blank=True)
@@ -97,7 +104,9 @@ class Volunteer(models.Model):
         verbose_name = _("爱心妈妈")
         verbose_name_plural = _("爱心妈妈")
         constraints = [
-            models.CheckConstraint(condition=Q(load__lte=F("capacity")), name="volunteer_load_within_capacity"),
+            models.CheckConstraint(
+                condition=Q(load__lte=F("capacity")), name="volunteer_load_within_capacity"
+            ),
         ]
         indexes = [
             models.Index(fields=["district", "status"]),
@@ -125,3 +134,6 @@ class VolunteerStatusChange(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.volunteer}: {self.from_status} → {self.to_status}"
