@@ -9,8 +9,6 @@ from ninja.responses import Status
 
 from aixin.accounts.access import ADMINS, ScopedRouter, access, get_pairing_for_user, pairings_visible_to
 from aixin.accounts.models import Role, User
-from aixin.audit.models import AuditAction
-from aixin.audit.services import audit_log
 from aixin.care import selectors
 from aixin.care.schemas import CareRecordIn, CareRecordOut, ChecklistItemOut, PairingChecklistOut
 from aixin.care.services import care_record_create
@@ -45,14 +43,6 @@ def care_records_create(request: HttpRequest, payload: CareRecordIn) -> Status[d
         services=payload.services,
         festival=payload.festival,
         notes=payload.notes,
-    )
-    audit_log(
-        actor=_user(request),
-        action=AuditAction.CREATE,
-        object_type="care_record",
-        object_id=record.pk,
-        region=pairing.village,
-        summary=f"记录关爱（接口）：{pairing.child.name} {record.date.isoformat()}",
         request=request,
     )
     rules = selectors.rules_of_mask(record.rules_mask, selectors.active_rules())

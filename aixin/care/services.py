@@ -19,6 +19,8 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from aixin.accounts.access import ADMINS, STAFF, care_records_visible_to, region_in_scope
+from aixin.audit.models import AuditAction
+from aixin.audit.services import audit_log
 from aixin.care.models import CareComment, CareKind, CareRecord, CareRule, CareRuleProgress, CareService
 from aixin.care.selectors import festival_names
 from aixin.lib.errors import InvalidInput, NotAllowed
@@ -99,6 +101,7 @@ def care_record_create(
     notes: str = "",
     photo: Any = None,
     today: datetime.date | None = None,
+    request: Any = None,
 ) -> CareRecord:
     """Record care given by the pairing's loving mother (or by an admin on her behalf)."""
     today = today or timezone.localdate()
@@ -164,6 +167,15 @@ def care_record_create(
     Child.objects.filter(pk=pairing.child_id).filter(
         Q(last_contact_on__isnull=True) | Q(last_contact_on__lt=date)
     ).update(last_contact_on=date)
+    audit_log(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="care_record",
+        object_id=record.pk,
+        region=pairing.village,
+        summary=f"记录关爱：{pairing.child.name} {date.isoformat()}",
+        request=request,
+    )
     return record
 
 
@@ -180,24 +192,43 @@ def _staff_record(actor: Any, record_id: int, *, lock: bool = False) -> CareReco
 
 
 @transaction.atomic
-def care_record_comment(*, actor: Any, record_id: int, text: str) -> CareComment:
+def care_record_comment(*, actor: Any, record_id: int, text: str, request: Any = None) -> CareComment:
     record = _staff_record(actor, record_id)
     text = (text or "").strip()
     if not text:
         raise InvalidInput("点评内容不能为空", field="text")
     if len(text) > 500:
         raise InvalidInput("点评不能超过 500 字", field="text")
-    return CareComment.objects.create(record=record, author=actor, text=text)
+    comment = CareComment.objects.create(record=record, author=actor, text=text)
+    audit_log(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="care_record",
+        object_id=record.pk,
+        region=record.village,
+        summary="点评关爱记录",
+        request=request,
+    )
+    return comment
 
 
 @transaction.atomic
-def care_record_acknowledge(*, actor: Any, record_id: int) -> CareRecord:
+def care_record_acknowledge(*, actor: Any, record_id: int, request: Any = None) -> CareRecord:
     """Mark a record as read by staff; acknowledging twice keeps the first acknowledgement."""
     record = _staff_record(actor, record_id)
     CareRecord.objects.filter(pk=record.pk, acknowledged_at__isnull=True).update(
         acknowledged_by=actor, acknowledged_at=timezone.now(), updated_at=timezone.now()
     )
     record.refresh_from_db()
+    audit_log(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="care_record",
+        object_id=record.pk,
+        region=record.village,
+        summary="关爱记录已阅",
+        request=request,
+    )
     return record
 
 

@@ -188,19 +188,11 @@ def record_create(request: HttpRequest, pairing_pk: int) -> HttpResponse:
                     festival=data["festival"],
                     notes=data["notes"],
                     photo=data["photo"] or None,
+                    request=request,
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
-                audit_log(
-                    actor=_user(request),
-                    action=AuditAction.CREATE,
-                    object_type="care_record",
-                    object_id=record.pk,
-                    region=pairing.village,
-                    summary=f"记录关爱：{pairing.child.name} {record.date.isoformat()}",
-                    request=request,
-                )
                 names = "、".join(r.short_name for r in selectors.rules_of_mask(record.rules_mask, rules))
                 messages.success(request, _("已保存关爱记录：%(rules)s 已完成") % {"rules": names})
                 return redirect(reverse("care:checklist", args=[pairing.pk]) + "?saved=1")
@@ -332,23 +324,13 @@ def record_comment(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("care:record_detail", pk=record.pk)
     try:
         if text:
-            care_record_comment(actor=_user(request), record_id=record.pk, text=text)
+            care_record_comment(actor=_user(request), record_id=record.pk, text=text, request=request)
             messages.success(request, _("点评已发布"))
         if acknowledge:
-            care_record_acknowledge(actor=_user(request), record_id=record.pk)
+            care_record_acknowledge(actor=_user(request), record_id=record.pk, request=request)
             messages.success(request, _("已标记为已阅"))
     except DomainError as exc:
         messages.error(request, exc.message)
-    else:
-        audit_log(
-            actor=_user(request),
-            action=AuditAction.UPDATE,
-            object_type="care_record",
-            object_id=record.pk,
-            region=record.village,
-            summary="点评关爱记录" if text else "关爱记录已阅",
-            request=request,
-        )
     return redirect("care:record_detail", pk=record.pk)
 
 
