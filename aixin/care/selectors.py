@@ -281,47 +281,72 @@ def compliance_for_period(
     due = pairing-periods in which a pairing of a tier the rule applies to was active (from its
     start date to its end date), done = those with a care record fulfilling the rule within the
     period, overdue = the missed ones whose period has ended (before `today`, default `end`).
-    Two aggregate queries per rule, whatever the number of periods."""
+
+    Rules that share a cadence and tiers share their periods, so each such group costs two
+    aggregate queries (one over pairings, one scan of the care records), whatever the number of
+    rules or periods in it."""
     today = today or end
     terms = term_starts()
     started = pairings.filter(
         status__in=[PairingStatus.ACTIVE, PairingStatus.ENDED], start_date__isnull=False
     ).order_by()
-    out = []
-    for rule in active_rules():
-        periods = periods_between(rule.cadence, start, end, terms)
-        base = started.filter(tier__in=rule.applies_to or [])
+    groups: dict[tuple[str, tuple[str, ...]], list[CareRule]] = defaultdict(list)
+    rules = active_rules()
+    for rule in rules:
+        groups[(rule.cadence, tuple(sorted(rule.applies_to or [])))].append(rule)
+    results: dict[str, RuleCompliance] = {}
+    for (cadence, tiers), group in groups.items():
+        periods = periods_between(cadence, start, end, terms)
         if not periods:
-            out.append(RuleCompliance(rule.code, rule.name, 0, 0, 0, None))
+            for rule in group:
+                results[rule.code] = RuleCompliance(rule.code, rule.name, 0, 0, 0, None)
             continue
-        active_in = {
-            f"p{i}": Count(
-                "pk", filter=Q(start_date__lte=p_end) & (Q(end_date__isnull=True) | Q(end_date__gte=p_start))
-            )
-            for i, (p_start, p_end) in enumerate(periods)
-        }
-        due_per = base.aggregate(**active_in)
+        base = started.filter(tier__in=tiers)
+        due_per = base.aggregate(
+            **{
+                f"p{i}": Count(
+                    "pk",
+                    filter=Q(start_date__lte=p_end) & (Q(end_date__isnull=True) | Q(end_date__gte=p_start)),
+                )
+                for i, (p_start, p_end) in enumerate(periods)
+            }
+        )
+        group_mask = 0
+        for rule in group:
+            group_mask |= rule.mask
         done_rows = (
             CareRecord.objects.filter(
                 pairing__in=base.values("pk"), date__range=(periods[0][0], periods[-1][1])
             )
-            .annotate(hit=F("rules_mask").bitand(rule.mask))
+            .annotate(hit=F("rules_mask").bitand(group_mask))
             .filter(hit__gt=0)
-            .annotate(bucket=_bucket(periods))
+            .annotate(
+                bucket=_bucket(periods),
+                **{f"h_{rule.code}": F("rules_mask").bitand(rule.mask) for rule in group},
+            )
             .order_by()
             .values("bucket")
-            .annotate(n=Count("pairing_id", distinct=True))
+            .annotate(
+                **{
+                    f"n_{rule.code}": Count(
+                        "pairing_id", distinct=True, filter=Q(**{f"h_{rule.code}__gt": 0})
+                    )
+                    for rule in group
+                }
+            )
         )
-        done_per = {row["bucket"]: row["n"] for row in done_rows}
-        due = done = overdue = 0
-        for i, (_p_start, p_end) in enumerate(periods):
-            d, k = due_per[f"p{i}"], done_per.get(i, 0)
-            due += d
-            done += k
-            if p_end < today:
-                overdue += d - k
-        out.append(RuleCompliance(rule.code, rule.name, due, done, overdue, _rate(done, due)))
-    return out
+        done_per = {row["bucket"]: row for row in done_rows}
+        for rule in group:
+            due = done = overdue = 0
+            for i, (_p_start, p_end) in enumerate(periods):
+                d = due_per[f"p{i}"]
+                k = done_per[i][f"n_{rule.code}"] if i in done_per else 0
+                due += d
+                done += k
+                if p_end < today:
+                    overdue += d - k
+            results[rule.code] = RuleCompliance(rule.code, rule.name, due, done, overdue, _rate(done, due))
+    return [results[rule.code] for rule in rules]
 
 
 # ---------------------------------------------------------------------------------------------
