@@ -27,6 +27,10 @@ from aixin.accounts.models import ALL_ROLES, STAFF_ROLES, Role
 if TYPE_CHECKING:
     from aixin.accounts.models import User
 
+# request.user: a User, or AnonymousUser before log-in. Every selector below handles both (an
+# anonymous user sees nothing), so callers pass request.user as it is.
+AnyUser = Any
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -116,7 +120,7 @@ def _scoped(qs: QuerySet[Any], user: User, **fields: str) -> QuerySet[Any]:
     return qs if region_q is None else qs.filter(region_q)
 
 
-def regions_visible_to(user: User) -> QuerySet[Any]:
+def regions_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.regions.models import Region
 
     if not getattr(user, "is_authenticated", False):
@@ -129,13 +133,13 @@ def regions_visible_to(user: User) -> QuerySet[Any]:
     return Region.objects.filter(path__startswith=region.path)
 
 
-def volunteer_profile(user: User) -> Any:
+def volunteer_profile(user: AnyUser) -> Any:
     from aixin.volunteers.models import Volunteer
 
     return Volunteer.objects.filter(user=user).first()
 
 
-def children_visible_to(user: User) -> QuerySet[Any]:
+def children_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.pairing.models import OPEN_STATUSES, Pairing
     from aixin.registry.models import Child
 
@@ -145,7 +149,7 @@ def children_visible_to(user: User) -> QuerySet[Any]:
     return _scoped(Child.objects.all(), user, district="district_id", town="town_id", village="region_id")
 
 
-def volunteers_visible_to(user: User) -> QuerySet[Any]:
+def volunteers_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.volunteers.models import Volunteer
 
     if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
@@ -155,7 +159,7 @@ def volunteers_visible_to(user: User) -> QuerySet[Any]:
     )
 
 
-def pairings_visible_to(user: User) -> QuerySet[Any]:
+def pairings_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.pairing.models import Pairing
 
     if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
@@ -163,7 +167,7 @@ def pairings_visible_to(user: User) -> QuerySet[Any]:
     return _scoped(Pairing.objects.all(), user, district="district_id", town="town_id", village="village_id")
 
 
-def care_records_visible_to(user: User) -> QuerySet[Any]:
+def care_records_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.care.models import CareRecord
 
     if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
@@ -173,7 +177,7 @@ def care_records_visible_to(user: User) -> QuerySet[Any]:
     )
 
 
-def activities_visible_to(user: User) -> QuerySet[Any]:
+def activities_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.activities.models import Activity
 
     if not getattr(user, "is_authenticated", False) or user.role == Role.VOLUNTEER:
@@ -184,7 +188,7 @@ def activities_visible_to(user: User) -> QuerySet[Any]:
     return Activity.objects.filter(region__path__startswith=user.region.path)
 
 
-def audit_events_visible_to(user: User) -> QuerySet[Any]:
+def audit_events_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.audit.models import AuditEvent
 
     if not getattr(user, "is_authenticated", False) or user.role not in ADMINS:
@@ -202,23 +206,23 @@ def get_visible(qs: QuerySet[Any], pk: Any) -> Any:
         raise Http404("记录不存在或不在你的管辖范围内") from exc
 
 
-def get_child_for_user(user: User, pk: Any) -> Any:
+def get_child_for_user(user: AnyUser, pk: Any) -> Any:
     return get_visible(children_visible_to(user), pk)
 
 
-def get_volunteer_for_user(user: User, pk: Any) -> Any:
+def get_volunteer_for_user(user: AnyUser, pk: Any) -> Any:
     return get_visible(volunteers_visible_to(user), pk)
 
 
-def get_pairing_for_user(user: User, pk: Any) -> Any:
+def get_pairing_for_user(user: AnyUser, pk: Any) -> Any:
     return get_visible(pairings_visible_to(user), pk)
 
 
-def get_care_record_for_user(user: User, pk: Any) -> Any:
+def get_care_record_for_user(user: AnyUser, pk: Any) -> Any:
     return get_visible(care_records_visible_to(user), pk)
 
 
-def region_in_scope(user: User, region: Any) -> bool:
+def region_in_scope(user: AnyUser, region: Any) -> bool:
     """Whether staff may act on records placed in `region` (any level)."""
     if user.role == Role.CITY_ADMIN:
         return True
@@ -227,11 +231,11 @@ def region_in_scope(user: User, region: Any) -> bool:
     return bool(region.path.startswith(user.region.path))
 
 
-def may_reveal_full_identifiers(user: User) -> bool:
+def may_reveal_full_identifiers(user: AnyUser) -> bool:
     return user.role in ADMINS
 
 
-def may_manage(user: User) -> bool:
+def may_manage(user: AnyUser) -> bool:
     """Registry, volunteers and pairings are managed by the federation's staff (SPEC §1)."""
     return user.role in ADMINS
 
