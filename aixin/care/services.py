@@ -9,7 +9,6 @@ for an earlier date never hides a newer one.
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -24,33 +23,33 @@ from aixin.audit.services import audit_log
 from aixin.care.models import CareComment, CareKind, CareRecord, CareRule, CareRuleProgress, CareService
 from aixin.care.selectors import festival_names
 from aixin.lib.errors import InvalidInput, NotAllowed
+from aixin.lib.uploads import (
+    MAX_UPLOAD_BYTES,
+    PHOTO_KINDS,
+    UploadRejected,
+    check_upload,
+    delete_on_failure,
+    random_name,
+)
 from aixin.pairing.models import Pairing, PairingStatus
 from aixin.registry.models import Child
 
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-PHOTO_SIGNATURES = {
-    "jpg": (b"\xff\xd8\xff",),
-    "jpeg": (b"\xff\xd8\xff",),
-    "png": (b"\x89PNG\r\n\x1a\n",),
-}
+MAX_PHOTO_BYTES = MAX_UPLOAD_BYTES
 # The rule for which a record names the festival (a setting, so rules stay data).
 FESTIVAL_RULE_CODE: str = getattr(settings, "AIXIN_CARE_FESTIVAL_RULE", "yearly_festival")
 
 
 def _check_photo(photo: Any) -> str:
-    """The photo's extension, after checking its name, size and first bytes."""
-    name = str(getattr(photo, "name", "") or "")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in PHOTO_SIGNATURES:
-        raise InvalidInput("照片只能是 JPG 或 PNG 格式", field="photo")
-    if (getattr(photo, "size", 0) or 0) > MAX_PHOTO_BYTES:
-        raise InvalidInput("照片不能超过 5 MB，请压缩后再上传", field="photo")
-    photo.seek(0)
-    head = photo.read(8)
-    photo.seek(0)
-    if not any(head.startswith(sig) for sig in PHOTO_SIGNATURES[ext]):
-        raise InvalidInput("照片文件内容与格式不符，请重新拍摄或选择 JPG/PNG 图片", field="photo")
-    return "jpg" if ext == "jpeg" else ext
+    """The photo's canonical extension, after checking its name, size and first bytes."""
+    try:
+        return check_upload(photo, kinds=PHOTO_KINDS, max_bytes=MAX_PHOTO_BYTES, field="photo")
+    except UploadRejected as exc:
+        if exc.reason == "content":
+            # Said for a mother on her phone: retake or pick another picture.
+            raise UploadRejected(
+                "照片文件内容与格式不符，请重新拍摄或选择 JPG/PNG 图片", reason=exc.reason, field="photo"
+            ) from exc
+        raise
 
 
 def _check_actor(actor: Any, pairing: Pairing) -> None:
@@ -88,7 +87,6 @@ def _bump_progress(pairing: Pairing, rules: Iterable[CareRule], day: datetime.da
             )
 
 
-@transaction.atomic
 def care_record_create(
     *,
     actor: Any,
@@ -103,7 +101,42 @@ def care_record_create(
     today: datetime.date | None = None,
     request: Any = None,
 ) -> CareRecord:
-    """Record care given by the pairing's loving mother (or by an admin on her behalf)."""
+    """Record care given by the pairing's loving mother (or by an admin on her behalf).
+
+    The photo is stored inside the transaction; if anything after it fails (or the commit
+    does), the stored file is deleted again, so a refused or rolled-back record leaves no file."""
+    with delete_on_failure() as stored, transaction.atomic():
+        return _care_record_create(
+            actor=actor,
+            pairing_id=pairing_id,
+            date=date,
+            kind=kind,
+            rule_codes=rule_codes,
+            services=services,
+            festival=festival,
+            notes=notes,
+            photo=photo,
+            today=today,
+            request=request,
+            stored=stored,
+        )
+
+
+def _care_record_create(
+    *,
+    actor: Any,
+    pairing_id: int,
+    date: datetime.date,
+    kind: str,
+    rule_codes: Sequence[str],
+    services: Sequence[str],
+    festival: str,
+    notes: str,
+    photo: Any,
+    today: datetime.date | None,
+    request: Any,
+    stored: list[Any],
+) -> CareRecord:
     today = today or timezone.localdate()
     # Locking the pairing serialises records of one pairing and sees a concurrent ending.
     pairing = (
@@ -140,6 +173,7 @@ def care_record_create(
         raise InvalidInput(f"节日“{festival}”不在节日表中，请从列表中选择", field="festival")
     if len(notes or "") > 2000:
         raise InvalidInput("备注不能超过 2000 字", field="notes")
+    photo_ext = _check_photo(photo) if photo is not None else ""
 
     mask = 0
     for rule in rules:
@@ -160,8 +194,8 @@ def care_record_create(
         created_by=actor,
     )
     if photo is not None:
-        ext = _check_photo(photo)
-        record.photo.save(f"{uuid.uuid4().hex}.{ext}", photo, save=False)
+        record.photo.save(random_name(photo_ext), photo, save=False)
+        stored.append(record.photo)
     record.save()
     _bump_progress(pairing, rules, date)
     Child.objects.filter(pk=pairing.child_id).filter(

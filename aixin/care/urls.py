@@ -11,5 +11,6 @@ urlpatterns = [
     path("pairings/<int:pairing_pk>/record/", views.record_create, name="record_create"),
     path("records/", views.record_list, name="record_list"),
     path("records/<int:pk>/", views.record_detail, name="record_detail"),
+    path("records/<int:pk>/photo/", views.record_photo, name="record_photo"),
     path("records/<int:pk>/comment/", views.record_comment, name="record_comment"),
 ]

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +41,7 @@ from aixin.care.services import (
     care_record_create,
 )
 from aixin.lib.errors import DomainError
+from aixin.lib.uploads import content_type_for, extension_of
 from aixin.pairing.models import PairingStatus
 from aixin.registry.models import Child
 
@@ -312,6 +313,36 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@access(*STAFF, Role.VOLUNTEER)
+def record_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A care record's photo, for the mother who took it and staff in scope (404 otherwise):
+    served through this view, never from a public media URL; each view is audited."""
+    record = get_care_record_for_user(_user(request), pk)
+    if not record.photo:
+        raise Http404(_("该关爱记录没有照片"))
+    try:
+        handle = record.photo.open("rb")
+    except OSError as exc:
+        raise Http404(_("照片文件不存在")) from exc
+    audit_log(
+        actor=_user(request),
+        action=AuditAction.VIEW,
+        object_type="care_photo",
+        object_id=record.pk,
+        region=record.village,
+        summary=f"查看关爱照片：{record.child.name} {record.date.isoformat()}",
+        request=request,
+    )
+    content_type = content_type_for(record.photo.name)
+    response = FileResponse(handle, content_type=content_type or "application/octet-stream")
+    ext = extension_of(record.photo.name) or "bin"
+    disposition = "inline" if content_type else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="care-{record.pk}.{ext}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @access(*STAFF)
 @require_POST
 def record_comment(request: HttpRequest, pk: int) -> HttpResponse:
@@ -334,4 +365,12 @@ def record_comment(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("care:record_detail", pk=record.pk)
 
 
-__all__ = ["checklist", "my_children", "record_comment", "record_create", "record_detail", "record_list"]
+__all__ = [
+    "checklist",
+    "my_children",
+    "record_comment",
+    "record_create",
+    "record_detail",
+    "record_list",
+    "record_photo",
+]

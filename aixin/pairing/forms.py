@@ -37,7 +37,14 @@ class ConsentForm(forms.Form):
     evidence = forms.CharField(
         label=_("证明材料说明"), max_length=300, required=False, help_text=_("如：签字同意书已存村委会档案")
     )
-    evidence_file = forms.FileField(label=_("附件（照片或扫描件，选填）"), required=False)
+    evidence_file = forms.FileField(
+        label=_("附件（照片或扫描件，选填）"),
+        required=False,
+        help_text=_("JPG、PNG 或 PDF，不超过 5 MB"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"}
+        ),
+    )
 
     def __init__(self, *args: Any, guardians: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

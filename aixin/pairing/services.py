@@ -29,6 +29,7 @@ from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.lib.uploads import EVIDENCE_KINDS, check_upload, delete_on_failure, random_name
 from aixin.pairing.models import ConsentMethod, GuardianConsent, Pairing, PairingStatus
 from aixin.registry.models import CareTier, ChildStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
@@ -178,7 +179,6 @@ def pairing_respond(
     return pairing
 
 
-@transaction.atomic
 def pairing_record_consent(
     *,
     actor: Any,
@@ -192,10 +192,46 @@ def pairing_record_consent(
     evidence_file: Any = None,
     request: HttpRequest | None = None,
 ) -> Pairing:
-    """Record the guardian's consent (征得监护人同意) and activate the pairing."""
+    """Record the guardian's consent (征得监护人同意) and activate the pairing.
+
+    The evidence file (JPG, PNG or PDF, ≤ 5 MB, checked by type and content) is stored under a
+    random name; if the consent is refused or the transaction fails, nothing stays on disk."""
+    with delete_on_failure() as stored, transaction.atomic():
+        return _record_consent(
+            actor=actor,
+            pairing_id=pairing_id,
+            relation=relation,
+            method=method,
+            consented_on=consented_on,
+            evidence=evidence,
+            guardian_id=guardian_id,
+            guardian_name=guardian_name,
+            evidence_file=evidence_file,
+            request=request,
+            stored=stored,
+        )
+
+
+def _record_consent(
+    *,
+    actor: Any,
+    pairing_id: Any,
+    relation: str,
+    method: str,
+    consented_on: datetime.date | None,
+    evidence: str,
+    guardian_id: Any,
+    guardian_name: str,
+    evidence_file: Any,
+    request: HttpRequest | None,
+    stored: list[Any],
+) -> Pairing:
     _require_manager(actor)
     pairing = _lock_pairing(actor, pairing_id)
     _require_status(pairing, (P.AWAITING_CONSENT,), _("登记监护人同意"))
+    evidence_ext = (
+        check_upload(evidence_file, kinds=EVIDENCE_KINDS, field="evidence_file") if evidence_file else ""
+    )
     today = timezone.localdate()
     consented_on = consented_on or today
     if consented_on > today:
@@ -221,7 +257,7 @@ def pairing_record_consent(
             _("儿童%(c)s状态为“%(s)s”，不能启动结对")
             % {"c": pairing.child.name, "s": pairing.child.get_status_display()}
         )
-    consent = GuardianConsent.objects.create(
+    consent = GuardianConsent(
         pairing=pairing,
         guardian=guardian,
         guardian_name=guardian_name[:50],
@@ -229,9 +265,12 @@ def pairing_record_consent(
         method=method,
         consented_on=consented_on,
         evidence=(evidence or "").strip()[:300],
-        evidence_file=evidence_file or "",
         recorded_by=actor,
     )
+    if evidence_file:
+        consent.evidence_file.save(random_name(evidence_ext), evidence_file, save=False)
+        stored.append(consent.evidence_file)
+    consent.save()
     pairing.status = P.ACTIVE
     pairing.start_date = consented_on
     _save(pairing)

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +21,9 @@ from aixin.accounts.access import (
     access,
     get_child_for_user,
     get_pairing_for_user,
+    get_visible,
     may_manage,
+    pairings_visible_to,
 )
 from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
@@ -29,9 +31,10 @@ from aixin.audit.services import audit_log
 from aixin.lib.errors import DomainError
 from aixin.lib.excel import workbook_bytes
 from aixin.lib.idnumber import age_on
+from aixin.lib.uploads import content_type_for, extension_of
 from aixin.pairing import services
 from aixin.pairing.forms import DECLINE_REASONS, CancelForm, ConsentForm, EndForm, ProposeForm, RespondForm
-from aixin.pairing.models import OPEN_STATUSES, PairingStatus
+from aixin.pairing.models import OPEN_STATUSES, GuardianConsent, PairingStatus
 from aixin.pairing.selectors import (
     LEDGER_HEADERS,
     candidates_for_child,
@@ -233,6 +236,44 @@ def consent_view(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("pairing:pairing_detail", pk=pairing.pk)
     pairing.refresh_from_db()
     return _render_staff_detail(request, pairing, consent_form=form, status=400)
+
+
+@access(*STAFF)
+def consent_evidence_view(request: HttpRequest, pk: int) -> FileResponse:
+    """The guardian-consent evidence file, served only to staff whose scope holds the pairing
+    (never from a public media URL); each view is audited."""
+    consent = get_visible(
+        GuardianConsent.objects.filter(pairing__in=pairings_visible_to(request.user)).select_related(
+            "pairing__child", "pairing__village"
+        ),
+        pk,
+    )
+    if not consent.evidence_file:
+        raise Http404(_("该同意记录没有附件"))
+    try:
+        handle = consent.evidence_file.open("rb")
+    except OSError as exc:
+        raise Http404(_("附件文件不存在")) from exc
+    pairing = consent.pairing
+    audit_log(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        object_type="consent_evidence",
+        object_id=consent.pk,
+        region=pairing.village,
+        summary=_("查看监护人同意附件：儿童%(c)s，监护人%(g)s")
+        % {"c": pairing.child.name, "g": consent.guardian_name},
+        details={"pairing_id": pairing.pk},
+        request=request,
+    )
+    content_type = content_type_for(consent.evidence_file.name)
+    response = FileResponse(handle, content_type=content_type or "application/octet-stream")
+    ext = extension_of(consent.evidence_file.name) or "bin"
+    disposition = "inline" if content_type else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="consent-{consent.pk}.{ext}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @access(*ADMINS)
