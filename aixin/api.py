@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern
 from ninja import NinjaAPI
 
-from aixin.accounts.access import AccessSpec
+from aixin.accounts.access import AccessSpec, declare_access
 from aixin.accounts.api_auth import StaffSessionAuth, TokenAuth
 from aixin.lib.errors import DomainError
 
@@ -56,11 +57,12 @@ def scoped_api_urls(ninja_api: NinjaAPI) -> Any:
     checked one by one by ScopedRouter; the schema and the root carry no data and are public."""
     patterns, app_name, namespace = ninja_api.urls
     for pattern in patterns:
+        assert isinstance(pattern, URLPattern), "a ninja API lists its operations as flat URL patterns"
         name = getattr(pattern, "name", "") or ""
         if name in _OPEN_CALLBACKS:
-            pattern.callback.aixin_access = AccessSpec(roles=frozenset(), public=True)
+            declare_access(pattern.callback, AccessSpec(roles=frozenset(), public=True))
         else:
-            pattern.callback.aixin_access = AccessSpec(roles=frozenset(), delegated=True)
+            declare_access(pattern.callback, AccessSpec(roles=frozenset(), delegated=True))
     return patterns, app_name, namespace
 
 

@@ -18,14 +18,14 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
 
-from aixin.accounts.models import ALL_ROLES, STAFF_ROLES, Role
+from aixin.accounts.models import ALL_ROLES, STAFF_ROLES, Role, User
 
 if TYPE_CHECKING:
-    from aixin.accounts.models import User
+    from aixin.regions.models import RegionQuerySet
 
 # request.user: a User, or AnonymousUser before log-in. Every selector below handles both (an
 # anonymous user sees nothing), so callers pass request.user as it is.
@@ -56,15 +56,31 @@ def access(*roles: str) -> Callable[[F], F]:
         raise ValueError(f"unknown roles {unknown}")
 
     def decorate(func: F) -> F:
-        func.aixin_access = AccessSpec(roles=frozenset(roles))  # type: ignore[attr-defined]
-        return func
+        return declare_access(func, AccessSpec(roles=frozenset(roles)))
 
     return decorate
 
 
 def public(func: F) -> F:
-    func.aixin_access = AccessSpec(roles=frozenset(), public=True)  # type: ignore[attr-defined]
+    return declare_access(func, AccessSpec(roles=frozenset(), public=True))
+
+
+def declare_access(func: F, spec: AccessSpec) -> F:
+    """Attach an access declaration to a view or URL callback (read back by `declared_access`)."""
+    # A dynamic attribute on a function object: no type describes it, hence the targeted ignore.
+    func.aixin_access = spec  # type: ignore[attr-defined]
     return func
+
+
+def request_user(request: HttpRequest) -> User:
+    """The signed-in user of a request behind `@access(...)`.
+
+    The middleware (pages) and `ScopedRouter` (API) admit only authenticated users of the declared
+    roles, so a view behind `@access` always has a `User` here, never an `AnonymousUser`.
+    """
+    user = request.user
+    assert isinstance(user, User), "request_user() is only for views behind @access(...)"
+    return user
 
 
 STAFF = tuple(STAFF_ROLES)
@@ -116,11 +132,11 @@ def _region_filter(user: User, *, district: str, town: str, village: str) -> Q |
 def _scoped(qs: QuerySet[Any], user: User, **fields: str) -> QuerySet[Any]:
     if not getattr(user, "is_authenticated", False):
         return qs.none()
-    region_q = _region_filter(user, **fields)  # type: ignore[arg-type]
+    region_q = _region_filter(user, **fields)
     return qs if region_q is None else qs.filter(region_q)
 
 
-def regions_visible_to(user: AnyUser) -> QuerySet[Any]:
+def regions_visible_to(user: AnyUser) -> RegionQuerySet:
     from aixin.regions.models import Region
 
     if not getattr(user, "is_authenticated", False):
@@ -252,5 +268,7 @@ __all__ = [
     "ScopedRouter",
     "access",
     "children_visible_to",
+    "declare_access",
     "public",
+    "request_user",
 ]

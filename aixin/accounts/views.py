@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from aixin.accounts.access import EVERYONE, access, public
+from aixin.accounts.access import EVERYONE, access, public, request_user
 from aixin.accounts.forms import LoginForm
 from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
@@ -18,12 +19,12 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         audit_log(actor=self.request.user, action=AuditAction.LOGIN, request=self.request, summary="登录成功")
         return response
 
-    def form_invalid(self, form: LoginForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         audit_log(
             actor=None,
             action=AuditAction.LOGIN_FAILED,
@@ -49,7 +50,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @access(*EVERYONE)
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on its own home page."""
-    if request.user.role == Role.VOLUNTEER:
+    if request_user(request).role == Role.VOLUNTEER:
         return redirect("care:my_children")
     return redirect("dashboard:overview")
 

@@ -40,33 +40,37 @@ INDIVIDUAL_TIERS = ("one_to_one", "many_to_one")
 HOT_SPOT_COUNT = 5
 
 # How each model is narrowed to a region of each level (the city needs no filter).
-_CHILD_FIELDS = {
+_CHILD_FIELDS: dict[int, str] = {
     RegionLevel.DISTRICT: "district_id",
     RegionLevel.TOWN: "town_id",
     RegionLevel.VILLAGE: "region_id",
 }
-_VOLUNTEER_FIELDS = {
+_VOLUNTEER_FIELDS: dict[int, str] = {
     RegionLevel.DISTRICT: "district_id",
     RegionLevel.TOWN: "town_id",
     RegionLevel.VILLAGE: "home_region_id",
 }
-_PAIRING_FIELDS = {
+_PAIRING_FIELDS: dict[int, str] = {
     RegionLevel.DISTRICT: "district_id",
     RegionLevel.TOWN: "town_id",
     RegionLevel.VILLAGE: "village_id",
 }
 # The column that names the sub-region one level below the viewed region.
-_CHILD_GROUP = {
+_CHILD_GROUP: dict[int, str] = {
     RegionLevel.CITY: "district_id",
     RegionLevel.DISTRICT: "town_id",
     RegionLevel.TOWN: "region_id",
 }
-_VOLUNTEER_GROUP = {
+_VOLUNTEER_GROUP: dict[int, str] = {
     RegionLevel.CITY: "district_id",
     RegionLevel.DISTRICT: "town_id",
     RegionLevel.TOWN: "home_region_id",
 }
-_AREA_LEVEL = {RegionLevel.CITY: "district", RegionLevel.DISTRICT: "town", RegionLevel.TOWN: "village"}
+_AREA_LEVEL: dict[int, str] = {
+    RegionLevel.CITY: "district",
+    RegionLevel.DISTRICT: "town",
+    RegionLevel.TOWN: "village",
+}
 
 
 @dataclass
@@ -174,7 +178,8 @@ def region_for_user(*, user: Any, code: str | None) -> Region | None:
     """The region to show: the one named by `code` if the user may see it, else None (→ 404);
     without a code, the user's own region."""
     if not code:
-        return user.region
+        own: Region | None = user.region
+        return own
     return regions_visible_to(user).filter(code=code).first()
 
 

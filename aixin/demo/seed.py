@@ -97,7 +97,10 @@ class SeedSummary:
 
     def lines(self) -> list[str]:
         n = max(self.children, 1)
-        pct = lambda k, c: f"{c[k]}（{100 * c[k] / n:.0f}%）"  # noqa: E731
+
+        def pct(key: str, counts: Counter[str]) -> str:
+            return f"{counts[key]}（{100 * counts[key] / n:.0f}%）"
+
         return [
             f"区划：{self.districts} 个区县，{self.towns} 个乡镇（街道），{self.villages} 个村（社区）",
             f"儿童：{self.children} 名；农村留守 {pct('left_behind', self.categories)}，"
@@ -242,6 +245,7 @@ class _Places:
         )
         by_district: dict[int, list[Region]] = defaultdict(list)
         for v in villages:
+            assert v.district_id is not None  # filtered on district__in above
             by_district[v.district_id].append(v)
         self.districts = [d for d in districts if by_district.get(d.pk)]
         if not self.districts:
@@ -250,13 +254,13 @@ class _Places:
         hosts = {r.pk: r for r in Region.objects.filter(pk__in=[d.host_id for d in districts if d.host_id])}
         self.id_code = {d.pk: _id_address_code(d, hosts) for d in self.districts}
         self.villages = by_district
-        self.towns = {v.town_id: v.town for v in villages}
+        self.towns = {v.town.pk: v.town for v in villages if v.town is not None}
         self.town_count = len(self.towns)
         self.village_count = len(villages)
         self.district_cum = self._cum([_district_weight(d) for d in self.districts])
         self.village_cum: dict[int, list[float]] = {}
         for d in self.districts:
-            town_factor: dict[int, float] = {}
+            town_factor: dict[int | None, float] = {}
             weights = []
             for v in by_district[d.pk]:
                 tf = town_factor.setdefault(v.town_id, rng.uniform(0.4, 2.0))
@@ -578,7 +582,7 @@ class _Builder:
         primary = {g.child_id: g for g in guardians if g.is_primary}
         out = []
         for child, _, _ in batch:
-            g = primary.get(child.pk)
+            guardian = primary.get(child.pk)
             out.append(
                 ChildInfo(
                     pk=child.pk,
@@ -587,9 +591,9 @@ class _Builder:
                     town_id=child.town_id,
                     village_id=child.region_id,
                     tier=child.care_tier,
-                    guardian_pk=g.pk if g else None,
-                    guardian_name=g.name if g else "监护人",
-                    guardian_relation=g.relation if g else "",
+                    guardian_pk=guardian.pk if guardian else None,
+                    guardian_name=guardian.name if guardian else "监护人",
+                    guardian_relation=guardian.relation if guardian else "",
                 )
             )
         return out
@@ -757,13 +761,14 @@ class _Builder:
                 status = "ended"
             else:
                 continue
-            mother = (
+            found = (
                 take(by_village.get(child.village_id, []))
                 or take(by_town.get(child.town_id, []))
                 or take(by_district.get(child.district_id, []))
             )
-            if mother is None:
+            if found is None:
                 continue
+            mother = found
             if status == "ended":
                 start = _rand_day(
                     rng, today - datetime.timedelta(days=540), today - datetime.timedelta(days=200)
@@ -792,6 +797,7 @@ class _Builder:
         for p, child, mother, status in rows:
             self.summary.pairings[status] += 1
             if status in ("active", "ended"):
+                assert p.start_date is not None  # active and ended pairings have started
                 consents.append(
                     GuardianConsent(
                         pairing_id=p.pk,
@@ -940,7 +946,7 @@ class _Builder:
 
         def add(
             day: datetime.date, kind: str, mask: int, festival: str = "", services: list[str] | None = None
-        ):
+        ) -> None:
             notes = rng.choice(self.NOTES[kind])
             out.append((day, kind, mask, festival, notes, services or ["companionship"]))
 
@@ -1102,12 +1108,13 @@ class _Builder:
         self._pair_meta = pair_meta
 
     def rebuild_progress(self) -> None:
+        rebuild: Callable[[], int] | None
         try:
-            from aixin.care.services import care_progress_rebuild
+            from aixin.care.services import care_progress_rebuild as rebuild
         except ImportError:
-            care_progress_rebuild = None
-        if care_progress_rebuild is not None:
-            care_progress_rebuild()
+            rebuild = None
+        if rebuild is not None:
+            rebuild()
         else:
             rows = []
             for (pairing_pk, bit), day in self.progress.items():

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import cast
 
 from django.http import HttpRequest
 from ninja import Schema
 
-from aixin.accounts.access import STAFF, ScopedRouter, access
-from aixin.accounts.models import User
+from aixin.accounts.access import STAFF, ScopedRouter, access, request_user
 from aixin.regions import selectors
 
 router = ScopedRouter(tags=["regions"])
@@ -29,13 +27,18 @@ class RegionOut(Schema):
 @access(*STAFF)
 def regions_list(request: HttpRequest, parent: str | None = None) -> list[RegionOut]:
     """The direct children of region `parent` (default: the caller's own region)."""
-    user = cast(User, request.user)
+    user = request_user(request)
     return [
         RegionOut(
-            code=r.code, name=r.name, level=r.level, kind=r.kind,
+            code=r.code,
+            name=r.name,
+            level=r.level,
+            kind=r.kind,
             parent_code=r.parent.code if r.parent else None,
-            valid_from=r.valid_from, valid_to=r.valid_to,
-            successor_code=r.successor.code if r.successor else None, statutory=r.statutory,
+            valid_from=r.valid_from,
+            valid_to=r.valid_to,
+            successor_code=r.successor.code if r.successor else None,
+            statutory=r.statutory,
         )
         for r in selectors.region_children_for_api(user, parent)
     ]

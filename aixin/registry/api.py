@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query
 
-from aixin.accounts.access import EVERYONE, ScopedRouter, access, get_visible
+from aixin.accounts.access import EVERYONE, ScopedRouter, access, get_visible, request_user
 from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
@@ -72,7 +72,7 @@ def _staff_fields(child: Child, today: datetime.date) -> dict[str, Any]:
 
 
 def _is_volunteer(request: HttpRequest) -> bool:
-    return request.user.role == Role.VOLUNTEER  # type: ignore[union-attr]
+    return request_user(request).role == Role.VOLUNTEER
 
 
 @router.get("", url_name="children_list")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aixin.accounts.access import regions_visible_to
-from aixin.regions.models import Region, RegionLevel
+from aixin.regions.models import Region, RegionLevel, RegionQuerySet
 from aixin.registry.models import (
     CareTier,
     ChildStatus,
@@ -21,15 +21,20 @@ from aixin.registry.models import (
 from aixin.registry.selectors import AGE_BANDS, CATEGORY_LABELS, ChildFilters
 from aixin.registry.services import OTHER_DIFFICULTY_REASONS, ChildData, ConditionData, GuardianData
 
+if TYPE_CHECKING:
+    RegionChoiceField = forms.ModelChoiceField[Region]
+else:  # ModelChoiceField is not subscriptable at run time
+    RegionChoiceField = forms.ModelChoiceField
 
-class VillageChoiceField(forms.ModelChoiceField):
+
+class VillageChoiceField(RegionChoiceField):
     def label_from_instance(self, obj: Region) -> str:
         town = obj.town.name if obj.town else ""
         district = obj.district.name if obj.district else ""
         return f"{district} {town} {obj.name}"
 
 
-def villages_for(user: Any) -> Any:
+def villages_for(user: Any) -> RegionQuerySet:
     return (
         regions_visible_to(user)
         .filter(level=RegionLevel.VILLAGE, valid_to__isnull=True)
@@ -78,7 +83,7 @@ class ChildFilterForm(forms.Form):
             .order_by("path")
             .values_list("code", "name", "level")
         )
-        self.fields["region"].choices = [("", _("全部区域"))] + [
+        cast(forms.ChoiceField, self.fields["region"]).choices = [("", _("全部区域"))] + [
             (code, ("　" if level == RegionLevel.TOWN else "") + name) for code, name, level in regions
         ]
 
@@ -124,7 +129,7 @@ class ChildForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].queryset = villages_for(user)
+        cast(VillageChoiceField, self.fields["village"]).queryset = villages_for(user)
 
     def child_data(self) -> ChildData:
         d = self.cleaned_data

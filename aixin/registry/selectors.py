@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -16,6 +16,23 @@ from aixin.lib.idnumber import age_on, is_valid, normalise
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive
 from aixin.registry.models import CareTier, Child, ChildStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class PairingColumns(TypedDict):
+    """The columns `with_pairing_columns` annotates on each child."""
+
+    is_paired: bool
+    mother_name: str | None
+    active_pairing_id: int | None
+    open_pairing_status: str | None
+    contact_basis: datetime.date | None
+
+
+if TYPE_CHECKING:
+    ChildWithPairing = WithAnnotations[Child, PairingColumns]
 
 CATEGORY_FIELDS = {
     "left_behind": "is_left_behind",
@@ -118,7 +135,7 @@ def _open_pairings() -> Any:
     return Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
 
 
-def with_pairing_columns(qs: QuerySet[Child]) -> QuerySet[Child]:
+def with_pairing_columns(qs: QuerySet[Child]) -> QuerySet[ChildWithPairing]:
     """Annotate the active loving mother, the open pairing's status and the contact basis (last
     contact, or the pairing's start when there has been none yet)."""
     active = _active_pairings()
@@ -161,7 +178,7 @@ def search_q(text: str) -> Q:
 
 def child_list(
     *, user: Any, filters: ChildFilters | Mapping[str, Any] | None = None, today: datetime.date | None = None
-) -> QuerySet[Child]:
+) -> QuerySet[ChildWithPairing]:
     if filters is None:
         filters = ChildFilters()
     elif not isinstance(filters, ChildFilters):
@@ -199,7 +216,7 @@ def child_list(
 
 def inactivity_days(child: Any, *, today: datetime.date) -> int | None:
     """Days since the last contact (or the pairing's start) for a paired child, else None."""
-    basis = getattr(child, "contact_basis", None)
+    basis: datetime.date | None = getattr(child, "contact_basis", None)
     if not getattr(child, "is_paired", False) or basis is None:
         return None
     return (today - basis).days

@@ -434,7 +434,7 @@ def child_update(
 
 def _save_bumped(child: Child, before: dict[str, str], *, actor: Any, reason: str = "") -> list[ChildChange]:
     """Save a locked child with a version bump, recording what changed."""
-    child.version = F("version") + 1  # type: ignore[assignment]
+    child.version = F("version") + 1
     child.save()
     child.refresh_from_db()
     return _record_changes(child, before, actor=actor, reason=reason)
@@ -500,7 +500,7 @@ def child_close(*, actor: Any, child_id: Any, reason: str, request: HttpRequest 
     child.status = ChildStatus.CLOSED
     child.closed_reason = reason[:300]
     child.closed_at = timezone.now()
-    child.version = F("version") + 1  # type: ignore[assignment]
+    child.version = F("version") + 1
     child.save()
     child.refresh_from_db()
     ChildChange.objects.bulk_create(

@@ -23,6 +23,7 @@ from aixin.accounts.access import (
     get_child_for_user,
     may_manage,
     may_reveal_full_identifiers,
+    request_user,
 )
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
@@ -119,11 +120,12 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 @access(*STAFF)
 def child_export(request: HttpRequest) -> HttpResponse:
+    user = request_user(request)
     form = _filter_form(request)
     filters = form.filters()
     today = timezone.localdate()
     now = timezone.localtime()
-    qs = selectors.child_list(user=request.user, filters=filters, today=today)
+    qs = selectors.child_list(user=user, filters=filters, today=today)
     headers = [
         _("序号"),
         _("姓名"),
@@ -169,15 +171,15 @@ def child_export(request: HttpRequest) -> HttpResponse:
             ]
         )
     watermark = _("导出人：%(user)s %(time)s") % {
-        "user": request.user,
+        "user": user,
         "time": now.strftime("%Y-%m-%d %H:%M"),
     }
     content = workbook_bytes(title=_("儿童台账"), headers=headers, rows=rows, watermark=watermark)
     audit_log(
-        actor=request.user,
+        actor=user,
         action=AuditAction.EXPORT,
         object_type="child",
-        region=request.user.region,
+        region=user.region,
         summary=_("导出儿童台账 %(n)s 条") % {"n": len(rows)},
         details={"filters": filters.as_query(), "count": len(rows)},
         request=request,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,8 +10,13 @@ from aixin.volunteers.models import BackgroundCheck, SourceGroup, Specialty, Vol
 from aixin.volunteers.selectors import region_choices_for
 from aixin.volunteers.services import MAX_CAPACITY, MIN_CAPACITY
 
+if TYPE_CHECKING:
+    RegionChoiceField = forms.ModelChoiceField[Region]
+else:  # ModelChoiceField is not subscriptable at run time
+    RegionChoiceField = forms.ModelChoiceField
 
-class VillageChoiceField(forms.ModelChoiceField):
+
+class VillageChoiceField(RegionChoiceField):
     def label_from_instance(self, obj: Region) -> str:
         town = obj.town.name if obj.town_id and obj.town else ""
         return f"{town} {obj.name}".strip()
@@ -49,10 +54,10 @@ class VolunteerForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["home_region"].queryset = region_choices_for(
+        cast(VillageChoiceField, self.fields["home_region"]).queryset = region_choices_for(
             user, levels=(RegionLevel.VILLAGE,)
         ).select_related("town")
-        self.fields["work_region"].queryset = (
+        cast(RegionChoiceField, self.fields["work_region"]).queryset = (
             Region.objects.current()
             .filter(level__in=(RegionLevel.DISTRICT, RegionLevel.TOWN))
             .order_by("path")

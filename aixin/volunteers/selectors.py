@@ -9,7 +9,7 @@ from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from aixin.accounts.access import regions_visible_to, volunteers_visible_to
-from aixin.regions.models import Region
+from aixin.regions.models import RegionQuerySet
 from aixin.volunteers.models import SourceGroup, Specialty, Volunteer, VolunteerStatus
 
 
@@ -58,5 +58,5 @@ def volunteer_list(user: Any, filters: VolunteerFilters | None = None) -> QueryS
     return qs
 
 
-def region_choices_for(user: Any, *, levels: tuple[int, ...]) -> QuerySet[Region]:
+def region_choices_for(user: Any, *, levels: tuple[int, ...]) -> RegionQuerySet:
     return regions_visible_to(user).filter(level__in=levels).current().order_by("path")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import F
@@ -38,6 +38,9 @@ from aixin.volunteers.models import (
     VolunteerStatusChange,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 MIN_CAPACITY = 1
 MAX_CAPACITY = 5
 
@@ -54,7 +57,7 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 # Leaving service ends the mother's open pairings, so these need a reason.
 REASON_REQUIRED = frozenset({S.EXITED, S.SUSPENDED})
 
-TRANSITION_VERBS = {
+TRANSITION_VERBS: dict[str, StrPromise] = {
     S.SCREENING: gettext_lazy("开始准入审查"),
     S.APPROVED: gettext_lazy("审查通过"),
     S.ACTIVE: gettext_lazy("开始服务"),
@@ -128,9 +131,10 @@ def _check_phone(phone: str, *, actor: Any, exclude_pk: int | None = None) -> st
     if not (phone.isdigit() and len(phone) == 11 and phone.startswith("1")):
         raise InvalidInput(_("手机号应为1开头的11位数字，现为“%(p)s”") % {"p": phone}, field="phone")
     index = crypto.blind_index(phone, context=derive.VOLUNTEER_PHONE_CONTEXT)
-    clash = (
-        Volunteer.objects.filter(phone_index=index).exclude(pk=exclude_pk).select_related("district").first()
-    )
+    others = Volunteer.objects.filter(phone_index=index)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    clash = others.select_related("district").first()
     if clash is not None:
         if region_in_scope(actor, clash.home_region):
             raise Conflict(

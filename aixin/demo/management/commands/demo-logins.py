@@ -42,9 +42,9 @@ class Command(BaseCommand):
             return
         base = f"http://{opts['host']}:{opts['port']}"
         header = ("角色", "用户名", "密码", "所属区划", "首页")
-        rows = [
+        rows: list[tuple[str, str, str, str, str]] = [
             (
-                Role(u.role).label,
+                str(Role(u.role).label),
                 u.username,
                 DEMO_PASSWORD,
                 u.region.full_name() or u.region.name,

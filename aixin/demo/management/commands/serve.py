@@ -76,17 +76,19 @@ class Command(BaseCommand):
         processes: list[subprocess.Popen[bytes]] = []
         exit_code = 0
         try:
-            for command in build_commands(
+            commands = build_commands(
                 host=opts["host"], port=opts["port"], workers=opts["workers"], use_gunicorn=use_gunicorn
-            ):
+            )
+            for command in commands:
                 processes.append(subprocess.Popen(command))  # noqa: S603 - our own interpreter and modules
             self.stdout.write(f"爱心 Aixin 已启动：http://{opts['host']}:{opts['port']}/（Ctrl-C 停止）")
             while not stopping:
-                exited = [p for p in processes if p.poll() is not None]
+                exited = [(p, c) for p, c in zip(processes, commands, strict=True) if p.poll() is not None]
                 if exited:
-                    exit_code = exited[0].returncode or 1
+                    proc, command = exited[0]
+                    exit_code = proc.returncode or 1
                     self.stderr.write(
-                        f"子进程 {exited[0].args[3]} 已退出（代码 {exited[0].returncode}），正在停止其余进程"
+                        f"子进程 {command[3]} 已退出（代码 {proc.returncode}），正在停止其余进程"
                     )
                     break
                 time.sleep(0.3)
