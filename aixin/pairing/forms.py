@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -48,7 +48,7 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args: Any, guardians: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["guardian"].choices = [("", _("—— 请选择 ——"))] + [
+        cast(forms.ChoiceField, self.fields["guardian"]).choices = [("", _("—— 请选择 ——"))] + [
             (str(g.pk), f"{g.name}（{g.relation}）") for g in guardians
         ]
 

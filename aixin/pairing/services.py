@@ -50,7 +50,8 @@ def _lock_pairing(actor: Any, pairing_id: Any) -> Pairing:
         .select_for_update(of=("self",))
         .select_related("child", "volunteer", "village")
     )
-    return get_visible(qs, pairing_id)
+    pairing: Pairing = get_visible(qs, pairing_id)
+    return pairing
 
 
 def _require_status(pairing: Pairing, allowed: tuple[str, ...], verb: str) -> None:

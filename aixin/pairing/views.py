@@ -24,6 +24,7 @@ from aixin.accounts.access import (
     get_visible,
     may_manage,
     pairings_visible_to,
+    request_user,
 )
 from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
@@ -124,7 +125,7 @@ def propose_view(request: HttpRequest, child_pk: int) -> HttpResponse:
 def pairing_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     pairing = get_pairing_for_user(request.user, pk)
     child = pairing.child
-    if request.user.role == Role.VOLUNTEER:
+    if request_user(request).role == Role.VOLUNTEER:
         _audit_view(request, pairing, _("爱心妈妈查看结对邀请：儿童%(c)s") % {"c": child.name})
         return render(
             request,
@@ -363,7 +364,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
         qs = pairing_list(request.user, **filters)
     qs = qs.select_related("volunteer").prefetch_related("consents")
     now = timezone.localtime()
-    user = request.user
+    user = request_user(request)
     watermark = _("导出人：%(who)s（%(role)s，%(region)s） 导出时间：%(t)s  仅限工作使用，请勿外传") % {
         "who": user.display_name or user.get_username(),
         "role": user.get_role_display(),
