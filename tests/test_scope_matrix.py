@@ -222,6 +222,7 @@ MATRIX: dict[str, Row] = {
     ),
     "pairing:respond": Row("write", {VOLUNTEER}, foreign=lambda w: w.pairing_b, method="POST"),
     "pairing:consent": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
+    "pairing:consent_evidence": Row("detail", STAFF, foreign=lambda w: w.pairing_b.consents.get()),
     "pairing:end": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
     "pairing:cancel": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
     "api:pairings_list": Row("list", EVERYONE, api=True),
@@ -243,6 +244,7 @@ MATRIX: dict[str, Row] = {
     ),
     "care:record_list": Row("list", STAFF),
     "care:record_detail": Row("detail", EVERYONE, own=lambda w: w.record_a, foreign=lambda w: w.record_b),
+    "care:record_photo": Row("detail", EVERYONE, foreign=lambda w: w.record_b),
     "care:record_comment": Row("write", STAFF, foreign=lambda w: w.record_b, method="POST"),
     "api:care_records_create": Row(
         "write",
@@ -262,6 +264,11 @@ MATRIX: dict[str, Row] = {
     "api:me_checklist": Row("list", {VOLUNTEER}, api=True),
     # activities, dashboard, audit
     "activities:activity_list": Row("list", STAFF),
+    "activities:activity_create": Row("page", ADMINS),
+    "activities:activity_detail": Row(
+        "detail", STAFF, own=lambda w: w.activity_a, foreign=lambda w: w.activity_b
+    ),
+    "activities:participants_add": Row("write", ADMINS, foreign=lambda w: w.activity_b, method="POST"),
     "dashboard:overview": Row("list", STAFF),
     "api:stats_overview": Row("list", STAFF, api=True),
     "audit:event_list": Row("list", ADMINS),

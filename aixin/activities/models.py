@@ -3,9 +3,14 @@ is what the dashboard's group-care reach target needs."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from aixin.registry.models import Child
 
 
 class ActivityKind(models.TextChoices):
@@ -28,7 +33,7 @@ class Activity(models.Model):
     venue = models.CharField(_("阵地"), max_length=100, blank=True)
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
-    children = models.ManyToManyField(
+    children: models.ManyToManyField[Child, ActivityParticipation] = models.ManyToManyField(
         "registry.Child", through="ActivityParticipation", related_name="activities"
     )
     created_by = models.ForeignKey(
