@@ -38,6 +38,7 @@ demo: install
 
 test: install-test
 	$(BIN)/ruff check aixin tests bench
+	$(BIN)/ruff format --check aixin tests bench
 	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-test

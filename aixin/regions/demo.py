@@ -20,20 +20,47 @@ from aixin.regions.tree import stamp
 # Approximate centroids (latitude, longitude) of the district-level units.
 CENTROIDS: dict[str, tuple[float, float]] = {
     "500000": (29.56, 106.55),
-    "500101": (30.81, 108.41), "500102": (29.70, 107.39), "500103": (29.55, 106.57),
-    "500104": (29.48, 106.48), "500105": (29.61, 106.57), "500106": (29.54, 106.46),
-    "500107": (29.50, 106.51), "500108": (29.52, 106.64), "500109": (29.83, 106.40),
-    "500110": (29.03, 106.65), "500111": (29.70, 105.72), "500112": (29.72, 106.63),
-    "500113": (29.40, 106.54), "500114": (29.53, 108.77), "500115": (29.86, 107.08),
-    "500116": (29.29, 106.26), "500117": (29.97, 106.28), "500118": (29.35, 105.93),
-    "500119": (29.16, 107.10), "500120": (29.59, 106.23), "500151": (29.84, 106.06),
-    "500152": (30.19, 105.84), "500153": (29.40, 105.59), "500154": (31.16, 108.39),
-    "500155": (30.67, 107.80), "500156": (29.33, 107.76), "500157": (29.72, 106.62),
-    "500229": (31.95, 108.66), "500230": (29.86, 107.73), "500231": (30.33, 107.35),
-    "500233": (30.30, 108.04), "500235": (30.93, 108.70), "500236": (31.02, 109.46),
-    "500237": (31.07, 109.88), "500238": (31.40, 109.63), "500240": (29.99, 108.11),
-    "500241": (28.45, 108.99), "500242": (28.84, 108.77), "500243": (29.29, 108.17),
-    "CQ-GXQ": (29.60, 106.30), "CQ-WSJK": (28.96, 106.92),
+    "500101": (30.81, 108.41),
+    "500102": (29.70, 107.39),
+    "500103": (29.55, 106.57),
+    "500104": (29.48, 106.48),
+    "500105": (29.61, 106.57),
+    "500106": (29.54, 106.46),
+    "500107": (29.50, 106.51),
+    "500108": (29.52, 106.64),
+    "500109": (29.83, 106.40),
+    "500110": (29.03, 106.65),
+    "500111": (29.70, 105.72),
+    "500112": (29.72, 106.63),
+    "500113": (29.40, 106.54),
+    "500114": (29.53, 108.77),
+    "500115": (29.86, 107.08),
+    "500116": (29.29, 106.26),
+    "500117": (29.97, 106.28),
+    "500118": (29.35, 105.93),
+    "500119": (29.16, 107.10),
+    "500120": (29.59, 106.23),
+    "500151": (29.84, 106.06),
+    "500152": (30.19, 105.84),
+    "500153": (29.40, 105.59),
+    "500154": (31.16, 108.39),
+    "500155": (30.67, 107.80),
+    "500156": (29.33, 107.76),
+    "500157": (29.72, 106.62),
+    "500229": (31.95, 108.66),
+    "500230": (29.86, 107.73),
+    "500231": (30.33, 107.35),
+    "500233": (30.30, 108.04),
+    "500235": (30.93, 108.70),
+    "500236": (31.02, 109.46),
+    "500237": (31.07, 109.88),
+    "500238": (31.40, 109.63),
+    "500240": (29.99, 108.11),
+    "500241": (28.45, 108.99),
+    "500242": (28.84, 108.77),
+    "500243": (29.29, 108.17),
+    "CQ-GXQ": (29.60, 106.30),
+    "CQ-WSJK": (28.96, 106.92),
 }
 LAT_RANGE = (28.15, 32.15)
 LON_RANGE = (105.35, 110.15)
@@ -45,7 +72,16 @@ _SECOND = "泉桥华马龙溪河山坪坝塘林湾沟口岩池田兴安丰和乐
 # 万盛经开区's towns and streets (domain-facts §5); they carry 綦江区 codes in the national list,
 # the demo gives them namespaced codes so they never collide with generated 綦江区 towns.
 _WSJK_TOWNS = (
-    "万盛街道", "东林街道", "万东镇", "南桐镇", "青年镇", "关坝镇", "丛林镇", "石林镇", "金桥镇", "黑山镇",
+    "万盛街道",
+    "东林街道",
+    "万东镇",
+    "南桐镇",
+    "青年镇",
+    "关坝镇",
+    "丛林镇",
+    "石林镇",
+    "金桥镇",
+    "黑山镇",
 )
 
 # Share of streets (街道) among towns: central districts are mostly urban.
@@ -92,7 +128,7 @@ def _plan_district(
         real = [(n[:-2], "街道") if n.endswith("街道") else (n[:-1], "镇") for n in _WSJK_TOWNS][:n_towns]
         stems = {stem for stem, _ in real}
         names = [stem for stem, _ in real] + [n for n in names if n not in stems][: n_towns - len(real)]
-        kinds = [kind for _, kind in real] + kinds[len(real):]
+        kinds = [kind for _, kind in real] + kinds[len(real) :]
     serial = {"街道": 1, "镇": 100, "乡": 200}
     centre = CENTROIDS.get(district.code) or CENTROIDS["500000"]
     if district.code not in CENTROIDS and district.latitude and district.longitude:
@@ -101,8 +137,15 @@ def _plan_district(
         code = f"{district.code}{serial[kind]:03d}"
         serial[kind] += 1
         lat, lon = _jitter(rng, centre, 0.18)
-        town = Region(code=code, name=stem + kind, level=RegionLevel.TOWN, kind=kind, parent=district,
-                      latitude=lat, longitude=lon)
+        town = Region(
+            code=code,
+            name=stem + kind,
+            level=RegionLevel.TOWN,
+            kind=kind,
+            parent=district,
+            latitude=lat,
+            longitude=lon,
+        )
         plan.towns.append(town)
         n_villages = rng.randint(*villages_per_town)
         community_share = 0.7 if kind == "街道" else 0.15
@@ -113,10 +156,19 @@ def _plan_district(
             v_code = f"{code}{v_serial[v_kind]:03d}"
             v_serial[v_kind] += 1
             v_lat, v_lon = _jitter(rng, (lat, lon), 0.04)
-            plan.villages.append((code, Region(
-                code=v_code, name=v_stem + v_kind, level=RegionLevel.VILLAGE,
-                kind="社区" if v_kind == "社区" else "村委会", latitude=v_lat, longitude=v_lon,
-            )))
+            plan.villages.append(
+                (
+                    code,
+                    Region(
+                        code=v_code,
+                        name=v_stem + v_kind,
+                        level=RegionLevel.VILLAGE,
+                        kind="社区" if v_kind == "社区" else "村委会",
+                        latitude=v_lat,
+                        longitude=v_lon,
+                    ),
+                )
+            )
     return plan
 
 
@@ -161,7 +213,9 @@ def generate_demo_regions(
     towns = {t.code: t for t in new_towns}
     missing = {code for code, _ in new_villages if code not in towns or towns[code].pk is None}
     if missing:
-        towns.update(Region.objects.filter(code__in=missing).select_related("district").in_bulk(field_name="code"))
+        towns.update(
+            Region.objects.filter(code__in=missing).select_related("district").in_bulk(field_name="code")
+        )
     villages = []
     for town_code, village in new_villages:
         village.parent = towns[town_code]

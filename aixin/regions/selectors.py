@@ -16,10 +16,14 @@ if TYPE_CHECKING:
 
 # The column on children / loving mothers that holds their ancestor at each level.
 _CHILD_FIELD = {
-    RegionLevel.DISTRICT: "district_id", RegionLevel.TOWN: "town_id", RegionLevel.VILLAGE: "region_id",
+    RegionLevel.DISTRICT: "district_id",
+    RegionLevel.TOWN: "town_id",
+    RegionLevel.VILLAGE: "region_id",
 }
 _VOLUNTEER_FIELD = {
-    RegionLevel.DISTRICT: "district_id", RegionLevel.TOWN: "town_id", RegionLevel.VILLAGE: "home_region_id",
+    RegionLevel.DISTRICT: "district_id",
+    RegionLevel.TOWN: "town_id",
+    RegionLevel.VILLAGE: "home_region_id",
 }
 
 
@@ -73,12 +77,18 @@ def region_rows_for_user(user: User, region: Region) -> list[RegionRow]:
     mother_field = _VOLUNTEER_FIELD[RegionLevel(level)]
     ids = [r.pk for r in subs]
     children = dict(
-        children_visible_to(user).filter(status=ChildStatus.ACTIVE, **{f"{child_field}__in": ids})
-        .order_by().values_list(child_field).annotate(n=Count("id"))
+        children_visible_to(user)
+        .filter(status=ChildStatus.ACTIVE, **{f"{child_field}__in": ids})
+        .order_by()
+        .values_list(child_field)
+        .annotate(n=Count("id"))
     )
     mothers = dict(
-        volunteers_visible_to(user).filter(status=VolunteerStatus.ACTIVE, **{f"{mother_field}__in": ids})
-        .order_by().values_list(mother_field).annotate(n=Count("id"))
+        volunteers_visible_to(user)
+        .filter(status=VolunteerStatus.ACTIVE, **{f"{mother_field}__in": ids})
+        .order_by()
+        .values_list(mother_field)
+        .annotate(n=Count("id"))
     )
     return [RegionRow(r, children.get(r.pk, 0), mothers.get(r.pk, 0)) for r in subs]
 

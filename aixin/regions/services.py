@@ -32,18 +32,51 @@ REQUIRED_COLUMNS = ("code", "name", "level", "parent_code", "valid_from", "valid
 OPTIONAL_COLUMNS = ("kind", "successor_code", "statutory", "host_code", "latitude", "longitude")
 
 LEVEL_WORDS = {
-    "1": 1, "省": 1, "市": 1, "省/市": 1, "省市": 1,
-    "2": 2, "区县": 2, "区/县": 2, "区": 2, "县": 2, "自治县": 2, "功能区": 2,
-    "3": 3, "乡镇": 3, "乡镇/街道": 3, "乡镇街道": 3, "街道": 3, "镇": 3, "乡": 3, "街镇": 3,
-    "4": 4, "村": 4, "村/社区": 4, "村社区": 4, "社区": 4, "村居": 4,
+    "1": 1,
+    "省": 1,
+    "市": 1,
+    "省/市": 1,
+    "省市": 1,
+    "2": 2,
+    "区县": 2,
+    "区/县": 2,
+    "区": 2,
+    "县": 2,
+    "自治县": 2,
+    "功能区": 2,
+    "3": 3,
+    "乡镇": 3,
+    "乡镇/街道": 3,
+    "乡镇街道": 3,
+    "街道": 3,
+    "镇": 3,
+    "乡": 3,
+    "街镇": 3,
+    "4": 4,
+    "村": 4,
+    "村/社区": 4,
+    "村社区": 4,
+    "社区": 4,
+    "村居": 4,
 }
 TRUE_WORDS = {"true", "1", "yes", "y", "是", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "否", "f"}
 CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z-]{0,19}$")
 
 # The columns the loader compares to decide whether an existing region changed.
-_TRACKED = ("name", "level", "kind", "parent_id", "valid_from", "valid_to", "successor_id", "statutory",
-            "host_id", "latitude", "longitude")
+_TRACKED = (
+    "name",
+    "level",
+    "kind",
+    "parent_id",
+    "valid_from",
+    "valid_to",
+    "successor_id",
+    "statutory",
+    "host_id",
+    "latitude",
+    "longitude",
+)
 _STAMPED = ("path", "district_id", "town_id")
 
 
@@ -56,7 +89,9 @@ class LoadError:
     def __str__(self) -> str:
         if self.line and self.column:
             return _("第 %(line)d 行「%(column)s」列：%(message)s") % {
-                "line": self.line, "column": self.column, "message": self.message,
+                "line": self.line,
+                "column": self.column,
+                "message": self.message,
             }
         if self.line:
             return _("第 %(line)d 行：%(message)s") % {"line": self.line, "message": self.message}
@@ -80,8 +115,11 @@ class LoadResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-            "restamped": self.restamped, "records_restamped": self.records_restamped,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "restamped": self.restamped,
+            "records_restamped": self.records_restamped,
             "errors": [str(e) for e in self.errors],
         }
 
@@ -131,9 +169,17 @@ def read_csv_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[Loa
     columns = [h.strip().lstrip("\ufeff").lower() for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        return [], [LoadError(1, "", _("表头缺少列：%(cols)s（应包含 %(need)s）") % {
-            "cols": ", ".join(missing), "need": ",".join(REQUIRED_COLUMNS),
-        })]
+        return [], [
+            LoadError(
+                1,
+                "",
+                _("表头缺少列：%(cols)s（应包含 %(need)s）")
+                % {
+                    "cols": ", ".join(missing),
+                    "need": ",".join(REQUIRED_COLUMNS),
+                },
+            )
+        ]
     rows: list[tuple[int, dict[str, str]]] = []
     line = reader.line_num
     for values in reader:
@@ -154,9 +200,7 @@ def _parse_date(raw: str) -> datetime.date:
     return datetime.date.fromisoformat(raw)
 
 
-def _parse_rows(
-    numbered: list[tuple[int, Mapping[str, Any]]], errors: list[LoadError]
-) -> list[_Row]:
+def _parse_rows(numbered: list[tuple[int, Mapping[str, Any]]], errors: list[LoadError]) -> list[_Row]:
     parsed: list[_Row] = []
     seen: dict[str, int] = {}
     for line, raw in numbered:
@@ -171,11 +215,16 @@ def _parse_rows(
         if not code:
             err("code", _("代码不能为空"))
         elif not CODE_RE.match(code):
-            err("code", _("代码「%(code)s」格式不正确：只能包含数字、字母和连字符，最长 20 位")
-                % {"code": code})
+            err(
+                "code",
+                _("代码「%(code)s」格式不正确：只能包含数字、字母和连字符，最长 20 位") % {"code": code},
+            )
         elif code in seen:
-            err("code", _("代码 %(code)s 在文件中重复（第 %(first)d 行已出现）")
-                % {"code": code, "first": seen[code]})
+            err(
+                "code",
+                _("代码 %(code)s 在文件中重复（第 %(first)d 行已出现）")
+                % {"code": code, "first": seen[code]},
+            )
         else:
             seen[code] = line
 
@@ -188,8 +237,9 @@ def _parse_rows(
         level_raw = cells.get("level", "")
         level = LEVEL_WORDS.get(level_raw, 0)
         if not level:
-            err("level", _("层级「%(value)s」无法识别：应为 1-4 或 市、区县、乡镇、村")
-                % {"value": level_raw})
+            err(
+                "level", _("层级「%(value)s」无法识别：应为 1-4 或 市、区县、乡镇、村") % {"value": level_raw}
+            )
 
         parent_code = cells.get("parent_code", "")
         if level == RegionLevel.CITY and parent_code:
@@ -204,12 +254,19 @@ def _parse_rows(
                 try:
                     dates[column] = _parse_date(value)
                 except ValueError:
-                    err(column, _("日期「%(value)s」格式不正确：应为 YYYY-MM-DD，例如 2025-11-06")
-                        % {"value": value})
+                    err(
+                        column,
+                        _("日期「%(value)s」格式不正确：应为 YYYY-MM-DD，例如 2025-11-06") % {"value": value},
+                    )
         if dates["valid_from"] and dates["valid_to"] and dates["valid_to"] < dates["valid_from"]:
-            err("valid_to", _("失效日期 %(to)s 早于生效日期 %(from)s") % {
-                "to": dates["valid_to"], "from": dates["valid_from"],
-            })
+            err(
+                "valid_to",
+                _("失效日期 %(to)s 早于生效日期 %(from)s")
+                % {
+                    "to": dates["valid_to"],
+                    "from": dates["valid_from"],
+                },
+            )
 
         # Functional zones have no GB/T 2260 code; everything else is statutory unless told.
         statutory = cells.get("kind", "") != "功能区"
@@ -219,8 +276,10 @@ def _parse_rows(
         elif word in FALSE_WORDS:
             statutory = False
         elif word:
-            err("statutory", _("「%(value)s」无法识别：应为 true/false 或 是/否")
-                % {"value": cells["statutory"]})
+            err(
+                "statutory",
+                _("「%(value)s」无法识别：应为 true/false 或 是/否") % {"value": cells["statutory"]},
+            )
 
         coords: dict[str, float | None] = {"latitude": None, "longitude": None}
         for column, low, high in (("latitude", -90.0, 90.0), ("longitude", -180.0, 180.0)):
@@ -243,13 +302,24 @@ def _parse_rows(
             err("kind", _("类型过长：最多 20 个字"))
 
         if len(errors) == before:
-            parsed.append(_Row(
-                line=line, code=code, name=name, level=level, parent_code=parent_code,
-                valid_from=dates["valid_from"], valid_to=dates["valid_to"], has=has,
-                kind=kind or _infer_kind(level, name), successor_code=successor_code, statutory=statutory,
-                host_code=cells.get("host_code", ""),
-                latitude=coords["latitude"], longitude=coords["longitude"],
-            ))
+            parsed.append(
+                _Row(
+                    line=line,
+                    code=code,
+                    name=name,
+                    level=level,
+                    parent_code=parent_code,
+                    valid_from=dates["valid_from"],
+                    valid_to=dates["valid_to"],
+                    has=has,
+                    kind=kind or _infer_kind(level, name),
+                    successor_code=successor_code,
+                    statutory=statutory,
+                    host_code=cells.get("host_code", ""),
+                    latitude=coords["latitude"],
+                    longitude=coords["longitude"],
+                )
+            )
     return parsed
 
 
@@ -276,35 +346,59 @@ def _check_references(rows: list[_Row], existing: dict[str, Region], errors: lis
         if row.parent_code:
             parent_level = level_of(row.parent_code)
             if parent_level is None:
-                errors.append(LoadError(row.line, "parent_code", _(
-                    "上级代码 %(code)s 不存在：请先导入上级区划，或检查代码是否录错"
-                ) % {"code": row.parent_code}))
+                errors.append(
+                    LoadError(
+                        row.line,
+                        "parent_code",
+                        _("上级代码 %(code)s 不存在：请先导入上级区划，或检查代码是否录错")
+                        % {"code": row.parent_code},
+                    )
+                )
             elif parent_level != row.level - 1:
-                errors.append(LoadError(row.line, "level", _(
-                    "层级 %(level)d 与上级 %(parent)s 的层级 %(parent_level)d 不衔接：应为上级层级加 1"
-                ) % {"level": row.level, "parent": row.parent_code, "parent_level": parent_level}))
+                errors.append(
+                    LoadError(
+                        row.line,
+                        "level",
+                        _("层级 %(level)d 与上级 %(parent)s 的层级 %(parent_level)d 不衔接：应为上级层级加 1")
+                        % {"level": row.level, "parent": row.parent_code, "parent_level": parent_level},
+                    )
+                )
         if row.successor_code:
             succ_level = level_of(row.successor_code)
             if succ_level is None:
-                errors.append(LoadError(row.line, "successor_code", _(
-                    "继承单位代码 %(code)s 不存在"
-                ) % {"code": row.successor_code}))
+                errors.append(
+                    LoadError(
+                        row.line,
+                        "successor_code",
+                        _("继承单位代码 %(code)s 不存在") % {"code": row.successor_code},
+                    )
+                )
             elif succ_level != row.level:
-                errors.append(LoadError(row.line, "successor_code", _(
-                    "继承单位 %(code)s 与本单位层级不同"
-                ) % {"code": row.successor_code}))
+                errors.append(
+                    LoadError(
+                        row.line,
+                        "successor_code",
+                        _("继承单位 %(code)s 与本单位层级不同") % {"code": row.successor_code},
+                    )
+                )
         if row.successor_code and not row.valid_to:
             errors.append(LoadError(row.line, "valid_to", _("填写了继承单位的区划必须填写失效日期")))
         if row.host_code:
             host_level = level_of(row.host_code)
             if host_level is None:
-                errors.append(LoadError(row.line, "host_code", _(
-                    "所在法定区县代码 %(code)s 不存在"
-                ) % {"code": row.host_code}))
+                errors.append(
+                    LoadError(
+                        row.line, "host_code", _("所在法定区县代码 %(code)s 不存在") % {"code": row.host_code}
+                    )
+                )
             elif host_level != row.level:
-                errors.append(LoadError(row.line, "host_code", _(
-                    "所在法定区县 %(code)s 与本单位层级不同"
-                ) % {"code": row.host_code}))
+                errors.append(
+                    LoadError(
+                        row.line,
+                        "host_code",
+                        _("所在法定区县 %(code)s 与本单位层级不同") % {"code": row.host_code},
+                    )
+                )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,9 +426,17 @@ def regions_load(
             try:
                 data = Path(path).read_bytes()
             except OSError as exc:
-                result.errors.append(LoadError(0, "", _("无法读取文件 %(path)s：%(reason)s") % {
-                    "path": path, "reason": exc.strerror or exc,
-                }))
+                result.errors.append(
+                    LoadError(
+                        0,
+                        "",
+                        _("无法读取文件 %(path)s：%(reason)s")
+                        % {
+                            "path": path,
+                            "reason": exc.strerror or exc,
+                        },
+                    )
+                )
                 return result
         try:
             text = decode_csv_bytes(data)
@@ -351,8 +453,9 @@ def regions_load(
     existing = _all_regions()
     _check_references(parsed, existing, result.errors)
     if result.errors:
-        result.errors.sort(key=lambda e: (e.line, REQUIRED_COLUMNS.index(e.column)
-                                          if e.column in REQUIRED_COLUMNS else 99))
+        result.errors.sort(
+            key=lambda e: (e.line, REQUIRED_COLUMNS.index(e.column) if e.column in REQUIRED_COLUMNS else 99)
+        )
         return result
     _write(parsed, existing, result)
     return result
@@ -460,13 +563,29 @@ def _write(rows: list[_Row], existing: dict[str, Region], result: LoadResult) ->
     if changed:
         Region.objects.bulk_update(
             changed,
-            ["name", "level", "kind", "parent", "path", "district", "town", "valid_from", "valid_to",
-             "successor", "statutory", "host", "latitude", "longitude", "updated_at"],
+            [
+                "name",
+                "level",
+                "kind",
+                "parent",
+                "path",
+                "district",
+                "town",
+                "valid_from",
+                "valid_to",
+                "successor",
+                "statutory",
+                "host",
+                "latitude",
+                "longitude",
+                "updated_at",
+            ],
             batch_size=500,
         )
 
     restamp_villages = [
-        r for code, r in by_code.items()
+        r
+        for code, r in by_code.items()
         if code in before and r.level == RegionLevel.VILLAGE and _snapshot(r)[-2:] != before[code][-2:]
     ]
     result.records_restamped = _restamp_records(restamp_villages)
@@ -488,7 +607,7 @@ def _restamp_records(villages: list[Region]) -> int:
     count = 0
     for (district_id, town_id), ids in groups.items():
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             count += Child.objects.filter(region_id__in=chunk).update(
                 district_id=district_id, town_id=town_id
             )

@@ -14,10 +14,28 @@ def test_api_lists_the_children_of_the_users_own_region_by_default(tree, users, 
     response = login(users["district_admin"]).get(URL)
     assert response.status_code == 200
     assert response.json() == [
-        {"code": "500101101", "name": "万州1镇", "level": 3, "kind": "", "parent_code": "500101",
-         "valid_from": None, "valid_to": None, "successor_code": None, "statutory": True},
-        {"code": "500101102", "name": "万州2镇", "level": 3, "kind": "", "parent_code": "500101",
-         "valid_from": None, "valid_to": None, "successor_code": None, "statutory": True},
+        {
+            "code": "500101101",
+            "name": "万州1镇",
+            "level": 3,
+            "kind": "",
+            "parent_code": "500101",
+            "valid_from": None,
+            "valid_to": None,
+            "successor_code": None,
+            "statutory": True,
+        },
+        {
+            "code": "500101102",
+            "name": "万州2镇",
+            "level": 3,
+            "kind": "",
+            "parent_code": "500101",
+            "valid_from": None,
+            "valid_to": None,
+            "successor_code": None,
+            "statutory": True,
+        },
     ]
 
 
@@ -33,10 +51,23 @@ def test_api_answers_404_for_a_parent_outside_the_users_scope(tree, users, login
 
 
 def test_api_shows_abolished_units_with_successor_and_dates(tree, users, login):
-    new = create_region(code="500157", name="两江新区", level=RegionLevel.DISTRICT, parent=tree.city,
-                        kind="区", valid_from=datetime.date(2025, 11, 6))
-    create_region(code="500105", name="江北区", level=RegionLevel.DISTRICT, parent=tree.city, kind="区",
-                  valid_to=datetime.date(2025, 11, 5), successor=new)
+    new = create_region(
+        code="500157",
+        name="两江新区",
+        level=RegionLevel.DISTRICT,
+        parent=tree.city,
+        kind="区",
+        valid_from=datetime.date(2025, 11, 6),
+    )
+    create_region(
+        code="500105",
+        name="江北区",
+        level=RegionLevel.DISTRICT,
+        parent=tree.city,
+        kind="区",
+        valid_to=datetime.date(2025, 11, 5),
+        successor=new,
+    )
     rows = {r["code"]: r for r in login(users["city_admin"]).get(URL).json()}
     assert rows["500105"]["valid_to"] == "2025-11-05"
     assert rows["500105"]["successor_code"] == "500157"

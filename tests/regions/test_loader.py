@@ -106,14 +106,14 @@ def test_utf8_with_bom_and_gb18030_files_are_read(districts):
 def test_an_invalid_file_writes_nothing_and_reports_every_error_with_line_and_column(districts):
     before = Region.objects.count()
     data = csv_bytes(
-        "500101100,分水镇,3,500101,,",           # line 2: fine
-        "500101100200,石桥村,4,599999999,,",     # line 3: unknown parent
-        "500101101,龙驹镇,4,500101,,",           # line 4: level not parent level + 1
+        "500101100,分水镇,3,500101,,",  # line 2: fine
+        "500101100200,石桥村,4,599999999,,",  # line 3: unknown parent
+        "500101101,龙驹镇,4,500101,,",  # line 4: level not parent level + 1
         "500101102,余家镇,3,500101,2025-13-01,",  # line 5: bad date
         "500101103,大周镇,3,500101,2025-06-01,2024-01-01",  # line 6: valid_to before valid_from
-        "500101100,分水镇,3,500101,,",           # line 7: duplicate code
-        "500101104,,镇,500101,,",                # line 8: empty name
-        "500101105,孙家镇,县城,500101,,",        # line 9: unknown level word
+        "500101100,分水镇,3,500101,,",  # line 7: duplicate code
+        "500101104,,镇,500101,,",  # line 8: empty name
+        "500101105,孙家镇,县城,500101,,",  # line 9: unknown level word
     )
     result = regions_load(data=data)
     assert (result.created, result.updated, result.unchanged) == (0, 0, 0)
@@ -139,12 +139,26 @@ def test_a_file_without_the_required_columns_is_rejected(districts):
 
 
 def test_rows_can_be_given_as_dicts(districts):
-    result = regions_load(rows=[
-        {"code": "500104001", "name": "新山村街道", "level": "3", "parent_code": "500104",
-         "valid_from": "", "valid_to": ""},
-        {"code": "500104002", "name": "", "level": "3", "parent_code": "500104",
-         "valid_from": "", "valid_to": ""},
-    ])
+    result = regions_load(
+        rows=[
+            {
+                "code": "500104001",
+                "name": "新山村街道",
+                "level": "3",
+                "parent_code": "500104",
+                "valid_from": "",
+                "valid_to": "",
+            },
+            {
+                "code": "500104002",
+                "name": "",
+                "level": "3",
+                "parent_code": "500104",
+                "valid_from": "",
+                "valid_to": "",
+            },
+        ]
+    )
     assert [str(e) for e in result.errors] == ["第 3 行「name」列：名称不能为空"]
     assert not Region.objects.filter(code="500104001").exists()
 
@@ -153,23 +167,39 @@ def test_moving_a_town_to_liangjiang_restamps_its_villages_and_the_records_in_th
     from aixin.care.models import CareRecord
     from aixin.pairing.models import Pairing
 
-    regions_load(data=csv_bytes(
-        "500112100,龙兴镇,3,500112,,", "500112100200,龙兴村,4,500112100,,",
-        "500112101,石船镇,3,500112,,", "500112101200,石船村,4,500112101,,",
-    ))
+    regions_load(
+        data=csv_bytes(
+            "500112100,龙兴镇,3,500112,,",
+            "500112100200,龙兴村,4,500112100,,",
+            "500112101,石船镇,3,500112,,",
+            "500112101200,石船村,4,500112101,,",
+        )
+    )
     yubei = Region.objects.get(code="500112")
     village = Region.objects.get(code="500112100200")
     child = factories.make_child(village)
     volunteer = factories.make_volunteer(village)
     pairing = factories.make_active_pairing(child, volunteer)
     ended = Pairing.objects.create(
-        child=factories.make_child(village, name="王小红"), volunteer=volunteer, tier="one_to_one",
-        status="ended", start_date=datetime.date(2024, 1, 1), end_date=datetime.date(2024, 6, 1),
-        district=yubei, town=village.town, village=village,
+        child=factories.make_child(village, name="王小红"),
+        volunteer=volunteer,
+        tier="one_to_one",
+        status="ended",
+        start_date=datetime.date(2024, 1, 1),
+        end_date=datetime.date(2024, 6, 1),
+        district=yubei,
+        town=village.town,
+        village=village,
     )
     record = CareRecord.objects.create(
-        pairing=pairing, child=child, volunteer=volunteer, district=yubei, town=village.town, village=village,
-        date=datetime.date(2025, 10, 1), kind="home_visit",
+        pairing=pairing,
+        child=child,
+        volunteer=volunteer,
+        district=yubei,
+        town=village.town,
+        village=village,
+        date=datetime.date(2025, 10, 1),
+        kind="home_visit",
     )
     assert child.district_id == yubei.pk
 
@@ -213,9 +243,12 @@ def test_moving_a_town_without_its_villages_in_the_file_still_moves_them(distric
 
 
 def test_a_town_can_be_placed_under_a_functional_zone(districts):
-    result = regions_load(data=csv_bytes(
-        "500110004,万盛街道,3,CQ-WSJK,,", "500110004001,万新社区,4,500110004,,",
-    ))
+    result = regions_load(
+        data=csv_bytes(
+            "500110004,万盛街道,3,CQ-WSJK,,",
+            "500110004001,万新社区,4,500110004,,",
+        )
+    )
     assert result.errors == []
     village = Region.objects.get(code="500110004001")
     assert village.district.code == "CQ-WSJK"

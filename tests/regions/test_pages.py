@@ -34,15 +34,17 @@ def test_district_admin_starts_at_her_district_and_sees_its_towns_with_counts(tr
 
 def test_counts_are_one_grouped_query_per_model_not_one_per_sub_region(tree, users, login):
     for n in range(5):
-        create_region(code=f"500101{110 + n}", name=f"新{n}镇", level=RegionLevel.TOWN,
-                      parent=tree.district_a)
+        create_region(
+            code=f"500101{110 + n}", name=f"新{n}镇", level=RegionLevel.TOWN, parent=tree.district_a
+        )
     client = login(users["district_admin"])
     client.get(URL)  # warm the session and caches
     with CaptureQueriesContext(connection) as few:
         client.get(URL)
     for n in range(5):
-        create_region(code=f"500101{120 + n}", name=f"后{n}镇", level=RegionLevel.TOWN,
-                      parent=tree.district_a)
+        create_region(
+            code=f"500101{120 + n}", name=f"后{n}镇", level=RegionLevel.TOWN, parent=tree.district_a
+        )
     with CaptureQueriesContext(connection) as more:
         client.get(URL)
     assert len(more) == len(few)
@@ -78,10 +80,21 @@ def test_volunteer_may_not_open_the_region_page(tree, login):
 
 
 def test_abolished_district_is_shown_with_its_successor_and_end_date(tree, users, login):
-    successor = create_region(code="500157", name="两江新区", level=RegionLevel.DISTRICT, parent=tree.city,
-                              valid_from=datetime.date(2025, 11, 6))
-    create_region(code="500112", name="渝北区", level=RegionLevel.DISTRICT, parent=tree.city,
-                  valid_to=datetime.date(2025, 11, 5), successor=successor)
+    successor = create_region(
+        code="500157",
+        name="两江新区",
+        level=RegionLevel.DISTRICT,
+        parent=tree.city,
+        valid_from=datetime.date(2025, 11, 6),
+    )
+    create_region(
+        code="500112",
+        name="渝北区",
+        level=RegionLevel.DISTRICT,
+        parent=tree.city,
+        valid_to=datetime.date(2025, 11, 5),
+        successor=successor,
+    )
 
     response = login(users["city_admin"]).get(URL)
 

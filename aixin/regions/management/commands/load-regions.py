@@ -17,7 +17,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "file", nargs="?",
+            "file",
+            nargs="?",
             help="CSV 文件，列：code,name,level,parent_code,valid_from,valid_to[,kind,successor_code]",
         )
         parser.add_argument("--json", action="store_true", help="以 JSON 输出统计")
@@ -33,7 +34,9 @@ class Command(BaseCommand):
             raise CommandError("\n".join(lines))
         if not options["json"]:
             message = _("导入完成：新增 %(created)d，更新 %(updated)d，未变 %(unchanged)d") % {
-                "created": result.created, "updated": result.updated, "unchanged": result.unchanged,
+                "created": result.created,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
             }
             if result.restamped:
                 message += _("，随上级调整 %(n)d 个下级区划") % {"n": result.restamped}
