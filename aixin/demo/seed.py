@@ -473,10 +473,8 @@ class _Builder:
             else:
                 child.ethnicity = "汉族" if rng.random() < 0.97 else "土家族"
             child.household_type = "urban" if urban and rng.random() < 0.3 else "rural"
-            child.address = (
-                f"{district.name}{village.town.name if village.town else ''}{village.name}"
-                f"{rng.randint(1, 12)}组{rng.randint(1, 80)}号"
-            )
+            # The village is the child's region; the address is the part below it.
+            child.address = f"{rng.randint(1, 12)}组{rng.randint(1, 80)}号"
             if village.latitude is not None and village.longitude is not None:
                 child.latitude = round(village.latitude + rng.uniform(-0.01, 0.01), 6)
                 child.longitude = round(village.longitude + rng.uniform(-0.01, 0.01), 6)
