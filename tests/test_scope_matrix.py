@@ -172,6 +172,24 @@ def child_b(w: World) -> Any:
     return w.child_b
 
 
+def _rule() -> Any:
+    from aixin.care.models import CareRule
+
+    return CareRule.objects.get(code="family_education")
+
+
+def _term() -> Any:
+    from aixin.care.models import SchoolTerm
+
+    return SchoolTerm.objects.order_by("start").last()
+
+
+def _festival() -> Any:
+    from aixin.care.models import Festival
+
+    return Festival.objects.order_by("date").last()
+
+
 MATRIX: dict[str, Row] = {
     # accounts
     "accounts:login": Row("public", set()),
@@ -262,6 +280,15 @@ MATRIX: dict[str, Row] = {
         },
     ),
     "api:me_checklist": Row("list", {VOLUNTEER}, api=True),
+    # care: the 6+1 settings (city-wide configuration, the city administrator only)
+    "care:config": Row("page", {CITY}),
+    "care:config_rule": Row("page", {CITY}, foreign=lambda w: _rule(), method="POST"),
+    "care:config_term_create": Row("page", {CITY}, method="POST"),
+    "care:config_term": Row("page", {CITY}, foreign=lambda w: _term(), method="POST"),
+    "care:config_term_delete": Row("page", {CITY}, foreign=lambda w: _term(), method="POST"),
+    "care:config_festival_create": Row("page", {CITY}, method="POST"),
+    "care:config_festival": Row("page", {CITY}, foreign=lambda w: _festival(), method="POST"),
+    "care:config_festival_delete": Row("page", {CITY}, foreign=lambda w: _festival(), method="POST"),
     # activities, dashboard, audit
     "activities:activity_list": Row("list", STAFF),
     "activities:activity_create": Row("page", ADMINS),
