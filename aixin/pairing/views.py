@@ -4,7 +4,6 @@ mobile view), the mother's answer, guardian consent, end, cancel, and the 结对
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -30,7 +29,7 @@ from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import DomainError
-from aixin.lib.excel import workbook_bytes
+from aixin.lib.excel import workbook_bytes, xlsx_response
 from aixin.lib.idnumber import age_on
 from aixin.lib.uploads import content_type_for, extension_of
 from aixin.pairing import services
@@ -386,14 +385,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
         request=request,
     )
     filename = f"结对台账_{now:%Y%m%d_%H%M}.xlsx"
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"pairings.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return xlsx_response(content, filename=filename, ascii_name="pairings.xlsx")
 
 
 @access(*STAFF)

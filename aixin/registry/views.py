@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 from typing import Any
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -28,7 +27,7 @@ from aixin.accounts.access import (
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import DomainError
-from aixin.lib.excel import workbook_bytes
+from aixin.lib.excel import workbook_bytes, xlsx_response
 from aixin.lib.idnumber import age_on
 from aixin.registry import derive, rules, selectors, services
 from aixin.registry.forms import (
@@ -185,14 +184,7 @@ def child_export(request: HttpRequest) -> HttpResponse:
         request=request,
     )
     filename = f"儿童台账_{now:%Y%m%d_%H%M}.xlsx"
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"children.xlsx\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return xlsx_response(content, filename=filename, ascii_name="children.xlsx")
 
 
 def _condition_rows(conditions: list[ParentCondition], today: datetime.date) -> list[dict[str, Any]]:
