@@ -197,6 +197,7 @@ MATRIX: dict[str, Row] = {
     "accounts:home": Row("page", EVERYONE),
     # regions
     "regions:region_list": Row("list", STAFF),
+    "regions:village_options": Row("list", STAFF),
     "api:regions_list": Row("list", STAFF, api=True),
     # registry
     "registry:child_list": Row("list", STAFF),

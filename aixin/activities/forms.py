@@ -9,8 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aixin.accounts.access import regions_visible_to
 from aixin.activities.models import ActivityKind
 from aixin.activities.selectors import PlaceGroup, place_for_user
+from aixin.regions.models import RegionLevel
+from aixin.regions.widgets import (
+    OPTIONS_LOADED_EVENT,
+    PICKER_THRESHOLD,
+    VillagePickerField,
+    VillagePickerWidget,
+)
 
 # Common venues of the program; free text is accepted too.
 VENUE_SUGGESTIONS = ("渝好空间", "家长学校", "阳光驿站", "儿童之家", "妇女之家", "新时代文明实践站")
@@ -79,19 +87,37 @@ class ActivityForm(ParticipantsForm):
             choices.append((group.label, options))
         region_field = self.fields["region"]
         assert isinstance(region_field, forms.ChoiceField)
-        region_field.choices = choices
         # Choosing the place reloads the list of its children (htmx; see _participants.html).
-        self.fields["region"].widget.attrs.update(
-            {
-                "hx-get": reverse("activities:activity_create"),
-                "hx-trigger": "change",
-                "hx-target": "#participants",
-                "hx-swap": "outerHTML",
+        reload_children = {
+            "hx-get": reverse("activities:activity_create"),
+            "hx-target": "#participants",
+            "hx-swap": "outerHTML",
+        }
+        if sum(len(group.villages) for group in places) > PICKER_THRESHOLD:
+            # The city administrator: a town select, then the villages of that town, where
+            # "（全镇）" (the town itself) stays the place when no village is chosen.
+            picker = VillagePickerField(
+                queryset=regions_visible_to(user)
+                .current()
+                .filter(level__in=(RegionLevel.TOWN, RegionLevel.VILLAGE)),
+                whole_town=True,
+                label=region_field.label,
+                error_messages=region_field.error_messages,
+            )
+            assert isinstance(picker.widget, VillagePickerWidget)
+            picker.widget.container_attrs = {
+                **reload_children,
+                "hx-trigger": f"change, {OPTIONS_LOADED_EVENT}",
+                "hx-include": f"find [name='{self.add_prefix('region')}']",
             }
-        )
+            self.fields["region"] = picker
+        else:
+            region_field.choices = choices
+            region_field.widget.attrs.update({**reload_children, "hx-trigger": "change"})
 
     def clean_region(self) -> Any:
-        place = place_for_user(user=self.user, pk=self.cleaned_data.get("region"))
+        value = self.cleaned_data.get("region")
+        place = place_for_user(user=self.user, pk=getattr(value, "pk", value))
         if place is None:
             raise forms.ValidationError(_("举办地须为你管辖范围内的乡镇或村(社区)，请从列表中选择"))
         return place

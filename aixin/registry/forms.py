@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aixin.accounts.access import regions_visible_to
 from aixin.regions.models import Region, RegionLevel, RegionQuerySet
+from aixin.regions.widgets import VillagePickerField
 from aixin.registry.models import (
     CareTier,
     ChildStatus,
@@ -21,13 +22,11 @@ from aixin.registry.models import (
 from aixin.registry.selectors import AGE_BANDS, CATEGORY_LABELS, ChildFilters
 from aixin.registry.services import OTHER_DIFFICULTY_REASONS, ChildData, ConditionData, GuardianData
 
-if TYPE_CHECKING:
-    RegionChoiceField = forms.ModelChoiceField[Region]
-else:  # ModelChoiceField is not subscriptable at run time
-    RegionChoiceField = forms.ModelChoiceField
 
+class VillageChoiceField(VillagePickerField):
+    """The child's village: a plain select for a district's staff, the town → village picker
+    for the city administrator (aixin.regions.widgets)."""
 
-class VillageChoiceField(RegionChoiceField):
     def label_from_instance(self, obj: Region) -> str:
         town = obj.town.name if obj.town else ""
         district = obj.district.name if obj.district else ""

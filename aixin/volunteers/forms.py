@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aixin.regions.models import Region, RegionLevel
+from aixin.regions.widgets import VillagePickerField
 from aixin.volunteers.models import BackgroundCheck, SourceGroup, Specialty, VolunteerStatus
 from aixin.volunteers.selectors import region_choices_for
 from aixin.volunteers.services import MAX_CAPACITY, MIN_CAPACITY
@@ -16,7 +17,10 @@ else:  # ModelChoiceField is not subscriptable at run time
     RegionChoiceField = forms.ModelChoiceField
 
 
-class VillageChoiceField(RegionChoiceField):
+class VillageChoiceField(VillagePickerField):
+    """Her home village: a plain select for a district's staff, the town → village picker for
+    the city administrator (aixin.regions.widgets)."""
+
     def label_from_instance(self, obj: Region) -> str:
         town = obj.town.name if obj.town_id and obj.town else ""
         return f"{town} {obj.name}".strip()
