@@ -93,7 +93,7 @@ class ActivityForm(ParticipantsForm):
             "hx-target": "#participants",
             "hx-swap": "outerHTML",
         }
-        if sum(len(group.villages) for group in places) > PICKER_THRESHOLD:
+        if not places or sum(len(group.villages) for group in places) > PICKER_THRESHOLD:
             # The city administrator: a town select, then the villages of that town, where
             # "（全镇）" (the town itself) stays the place when no village is chosen.
             picker = VillagePickerField(

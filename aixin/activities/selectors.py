@@ -18,6 +18,7 @@ from aixin.accounts.access import (
 from aixin.accounts.models import Role
 from aixin.lib.idnumber import IdNumberError, age_on, mask, normalise, parse
 from aixin.regions.models import Region, RegionLevel
+from aixin.regions.widgets import PICKER_THRESHOLD
 from aixin.registry.derive import id_number_index
 
 
@@ -49,7 +50,11 @@ class PlaceGroup:
 
 
 def place_groups(*, user: Any) -> list[PlaceGroup]:
-    """Towns and villages (current) in the user's scope, grouped by town, in tree order."""
+    """Towns and villages (current) in the user's scope, grouped by town, in tree order; empty
+    when the scope is too large for one select (the form then uses the town → village picker)."""
+    in_scope = regions_visible_to(user).current()
+    if in_scope.filter(level=RegionLevel.VILLAGE).count() > PICKER_THRESHOLD:
+        return []
     regions = (
         regions_visible_to(user)
         .current()
