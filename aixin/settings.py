@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "aixin.pairing",
     "aixin.care",
     "aixin.activities",
+    "aixin.ingest",
+    "aixin.alerts",
     "aixin.dashboard",
     "aixin.demo",
 ]

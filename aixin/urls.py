@@ -14,6 +14,9 @@ urlpatterns = [
     path("activities/", include("aixin.activities.urls")),
     path("dashboard/", include("aixin.dashboard.urls")),
     path("audit/", include("aixin.audit.urls")),
+    path("imports/", include("aixin.ingest.urls")),
+    path("alerts/", include("aixin.alerts.urls")),
+    path("imports/credentials/", include(("aixin.ingest.credential_urls", "ingest_credentials"))),
     path("api/v1/", api_urls()),
 ]
 

@@ -49,8 +49,8 @@ def prepare_database(args: argparse.Namespace) -> None:
         sys.exit(f"refusing to use the database {args.db!r}: give the benchmark a database of its own")
     base = ["-h", args.host, "-U", args.user]
     if args.fresh:
-        subprocess.run(["dropdb", *base, "--if-exists", args.db], check=True)  # noqa: S603, S607
-    made = subprocess.run(["createdb", *base, args.db], capture_output=True, text=True)  # noqa: S603, S607
+        subprocess.run(["dropdb", *base, "--if-exists", args.db], check=True)
+    made = subprocess.run(["createdb", *base, args.db], capture_output=True, text=True)
     if made.returncode != 0 and "already exists" not in made.stderr:
         sys.exit(f"createdb failed: {made.stderr.strip()}")
     os.environ["DATABASE_URL"] = f"postgres://{args.user}@{args.host}:5432/{args.db}"

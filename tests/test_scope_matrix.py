@@ -59,6 +59,8 @@ class World:
     condition_b: Any
     activity_a: Any
     activity_b: Any
+    batch_a: Any
+    batch_b: Any
 
 
 def _care_record(pairing: Any) -> Any:
@@ -119,6 +121,9 @@ def world(tree: Any, users: dict[str, Any]) -> World:
         region=tree.village_b1,
         summary="查看丙童档案",
     )
+    from aixin.alerts.services import raise_alerts
+
+    raise_alerts("risk_review", [child_a, child_b], lambda c: f"{c.name}需复核")
     users = dict(users)
     users[VOLUNTEER] = mother_a.user
     return World(
@@ -136,7 +141,61 @@ def world(tree: Any, users: dict[str, Any]) -> World:
         condition_b=condition_b,
         activity_a=_activity("甲村集体生日", tree.village_a1, child_a),
         activity_b=_activity("丙村集体生日", tree.village_b1, child_b),
+        batch_a=_batch(users[DISTRICT], tree.district_a, "甲村名单.csv"),
+        batch_b=_batch(users["district_b_admin"], tree.district_b, "丙童名单.csv"),
     )
+
+
+def _batch(actor: Any, district: Any, file_name: str) -> Any:
+    from aixin.ingest.models import ImportBatch, ImportRejection
+
+    batch = ImportBatch.objects.create(
+        source="civil_affairs",
+        status="done",
+        created_by=actor,
+        scope=district,
+        file_name=file_name,
+        headers=["姓名", "身份证号"],
+        total_rows=2,
+        created_count=1,
+        rejected_count=1,
+    )
+    ImportRejection.objects.create(
+        batch=batch, row_number=3, column="身份证号", reason="身份证号校验位不正确", cells=["某童", "1"]
+    )
+    return batch
+
+
+def _suspect_b(w: World) -> Any:
+    """District B's duplicate suspect, made on first use (the same one on each call)."""
+    from aixin.ingest.models import DuplicateSuspect
+
+    found = DuplicateSuspect.objects.filter(other=w.child_b).first()
+    if found is not None:
+        return found
+    twin = factories.make_child(w.tree.village_b1, name="丙童二", birth=w.child_b.birth_date)
+    return DuplicateSuspect.objects.create(
+        batch=w.batch_b, child=twin, other=w.child_b, district=w.tree.district_b
+    )
+
+
+def _alert_b(w: World) -> Any:
+    from aixin.alerts.models import Alert
+
+    return Alert.objects.get(child=w.child_b, kind="risk_review", status="open")
+
+
+def _credential(w: World) -> Any:
+    """A push-API credential (district B's education bureau), made once per test."""
+    from aixin.ingest.credentials import credential_create
+    from aixin.ingest.models import DepartmentCredential
+
+    found = DepartmentCredential.objects.filter(name="涪陵区教委学籍系统").first()
+    if found is None:
+        found, _secret = credential_create(
+            actor=w.users[CITY], name="涪陵区教委学籍系统", source="education", region=w.tree.district_b
+        )
+    return found
 
 
 Picker = Callable[[World], Any]
@@ -300,6 +359,24 @@ MATRIX: dict[str, Row] = {
     "dashboard:overview": Row("list", STAFF),
     "api:stats_overview": Row("list", STAFF, api=True),
     "audit:event_list": Row("list", ADMINS),
+    # department data: imports (admins, within their district; the city sees all), alerts
+    "pairing:status_export": Row("list", ADMINS),
+    "ingest:batch_list": Row("list", ADMINS),
+    "ingest:batch_detail": Row("detail", ADMINS, own=lambda w: w.batch_a, foreign=lambda w: w.batch_b),
+    "ingest:batch_progress": Row("detail", ADMINS, own=lambda w: w.batch_a, foreign=lambda w: w.batch_b),
+    "ingest:batch_rejections": Row("detail", ADMINS, own=lambda w: w.batch_a, foreign=lambda w: w.batch_b),
+    "ingest:template": Row("page", ADMINS),
+    "ingest:suspect_list": Row("list", ADMINS),
+    "ingest:suspect_decide": Row("write", ADMINS, foreign=_suspect_b, method="POST"),
+    "ingest_credentials:credential_list": Row("list", {CITY}),
+    "ingest_credentials:credential_create": Row("page", {CITY}),
+    "ingest_credentials:credential_revoke": Row(
+        "page", {CITY}, foreign=lambda w: _credential(w), method="POST"
+    ),
+    "api:ingest_push": Row("signed", set(), api=True),
+    "alerts:alert_list": Row("list", STAFF, query="status=all"),
+    "alerts:alert_resolve": Row("write", STAFF, foreign=_alert_b, method="POST"),
+    "alerts:alert_dismiss": Row("write", STAFF, foreign=_alert_b, method="POST"),
     "api:openapi-json": Row("public", set(), api=True),
     "api:api-root": Row("notfound", set(), api=True),
 }
@@ -396,6 +473,11 @@ def test_scope_matrix(name: str, role: str, world: World, client: Any) -> None:
     row = MATRIX[name]
     if role != ANON:
         client.force_login(world.users[role])
+    if row.kind == "signed":
+        # Authenticated by the request's signature only: no session or role enters without one.
+        url = reverse(name, kwargs={"source": "education"})
+        assert client.post(url, data="{}", content_type="application/json").status_code == 401
+        return
     record = row.own(world) if row.own else (row.foreign(world) if row.foreign else None)
     url = _url(name, row, world, record)
 

@@ -214,6 +214,45 @@ def audit_events_visible_to(user: AnyUser) -> QuerySet[Any]:
     return AuditEvent.objects.filter(district_id=user.region_id)
 
 
+def import_batches_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Import batches (and through them rejections): admins, for batches scoped inside their
+    region. A city-wide batch is seen by city admins only."""
+    from aixin.ingest.models import ImportBatch
+
+    if not getattr(user, "is_authenticated", False) or user.role not in ADMINS:
+        return ImportBatch.objects.none()
+    if user.role == Role.CITY_ADMIN:
+        return ImportBatch.objects.all()
+    return ImportBatch.objects.filter(scope__path__startswith=user.region.path)
+
+
+def duplicate_suspects_visible_to(user: AnyUser) -> QuerySet[Any]:
+    from aixin.ingest.models import DuplicateSuspect
+
+    if not getattr(user, "is_authenticated", False) or user.role not in ADMINS:
+        return DuplicateSuspect.objects.none()
+    if user.role == Role.CITY_ADMIN:
+        return DuplicateSuspect.objects.all()
+    return DuplicateSuspect.objects.filter(district_id=user.region_id)
+
+
+def department_credentials_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Push-API credentials are created, seen and revoked by the city admin only."""
+    from aixin.ingest.models import DepartmentCredential
+
+    if not getattr(user, "is_authenticated", False) or user.role != Role.CITY_ADMIN:
+        return DepartmentCredential.objects.none()
+    return DepartmentCredential.objects.all()
+
+
+def alerts_visible_to(user: AnyUser) -> QuerySet[Any]:
+    from aixin.alerts.models import Alert
+
+    if not getattr(user, "is_authenticated", False) or user.role == Role.VOLUNTEER:
+        return Alert.objects.none()
+    return _scoped(Alert.objects.all(), user, district="district_id", town="town_id", village="region_id")
+
+
 def get_visible(qs: QuerySet[Any], pk: Any) -> Any:
     """The record with `pk` from a scoped queryset, or 404 — never 403, so nothing leaks."""
     try:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from aixin.accounts.access import STAFF, access
+from aixin.alerts.selectors import open_alerts_by_kind
 from aixin.dashboard.selectors import Overview, overview, region_for_user
 
 RED = "#c8102e"
@@ -26,7 +27,13 @@ def overview_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/overview.html",
-        {"o": data, "charts": _charts(data), "drill_codes": [r.code for r in data.breakdown]},
+        {
+            "o": data,
+            "charts": _charts(data),
+            "drill_codes": [r.code for r in data.breakdown],
+            # The staff home's to-do panel: open alerts per kind in the viewed region (one query).
+            "alert_counts": open_alerts_by_kind(request.user, region=region),
+        },
     )
 
 

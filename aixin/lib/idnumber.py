@@ -8,6 +8,7 @@ is valid), and late household registration can give an older child a newer code.
 from __future__ import annotations
 
 import datetime
+import functools
 import unicodedata
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ def check_character(first17: str) -> str:
     return _CHECK[total % 11]
 
 
+@functools.lru_cache(maxsize=8192)  # a few thousand codes; numdb look-ups cost ~9 µs
 def _known_region(code: str) -> bool:
     return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
 

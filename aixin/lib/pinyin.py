@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pypinyin import Style, lazy_pinyin
 
 
+@lru_cache(maxsize=65536)  # names repeat: an import of 500,000 rows has far fewer distinct ones
 def search_key(name: str) -> str:
     syllables = [s.lower() for s in lazy_pinyin(name, errors="ignore")]
     full = "".join(syllables)

@@ -1,4 +1,8 @@
-"""GET /api/v1/pairings: pairings in the caller's scope; a loving mother sees her own."""
+"""GET /api/v1/pairings: pairings in the caller's scope; a loving mother sees her own.
+
+With `?changed_since=<ISO 8601>` (R-4.6, for civil affairs systems that poll): only pairings
+whose `updated_at` is later, oldest change first. A poller pages with `offset` until it has
+`count` items, then polls again with the last `updated_at` it received (full microseconds)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,12 @@ from django.http import HttpRequest
 from aixin.accounts.access import EVERYONE, ScopedRouter, access
 from aixin.pairing.models import Pairing
 from aixin.pairing.schemas import PairingOut, PairingPage
-from aixin.pairing.selectors import pairing_list, region_for_filter
+from aixin.pairing.selectors import (
+    pairing_list,
+    pairings_changed_since,
+    parse_changed_since,
+    region_for_filter,
+)
 
 router = ScopedRouter(tags=["pairing"])
 MAX_LIMIT = 200
@@ -31,18 +40,28 @@ def _out(p: Pairing) -> PairingOut:
         proposed_at=p.proposed_at,
         start_date=p.start_date,
         end_date=p.end_date,
+        updated_at=p.updated_at,
     )
 
 
 @router.get("", response=PairingPage, url_name="pairings_list")
 @access(*EVERYONE)
 def pairings_list(
-    request: HttpRequest, status: str = "", region: str = "", tier: str = "", limit: int = 50, offset: int = 0
+    request: HttpRequest,
+    status: str = "",
+    region: str = "",
+    tier: str = "",
+    changed_since: str = "",
+    limit: int = 50,
+    offset: int = 0,
 ) -> PairingPage:
+    since = parse_changed_since(changed_since) if changed_since else None
     found = region_for_filter(request.user, region)
     qs = pairing_list(request.user, region=found, status=status, tier=tier)
     if region and found is None:
         qs = qs.none()
+    if since is not None:
+        qs = pairings_changed_since(qs, since)
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     return PairingPage(

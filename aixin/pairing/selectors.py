@@ -4,6 +4,7 @@ a mother's pending invitations, and children still waiting for a loving mother."
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from aixin.accounts.access import (
@@ -19,6 +21,7 @@ from aixin.accounts.access import (
     regions_visible_to,
     volunteers_visible_to,
 )
+from aixin.lib.errors import InvalidInput
 from aixin.lib.idnumber import age_on
 from aixin.pairing.models import OPEN_STATUSES, Pairing, PairingStatus
 from aixin.regions.models import Region
@@ -111,6 +114,38 @@ def region_for_filter(user: Any, code: str | None) -> Region | None:
     if not code:
         return None
     return regions_visible_to(user).filter(code=code).first()
+
+
+# A time, then " HH:MM" / " HHMM" / " HH" at the end: an offset whose "+" became a space.
+_OFFSET_WITHOUT_PLUS = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+
+def parse_changed_since(text: str) -> datetime.datetime:
+    """An ISO 8601 timestamp from `?changed_since=` (a date alone means its midnight; without an
+    offset, Beijing time). A "+08:00" sent unencoded arrives as " 08:00" and is read as such."""
+    raw = _OFFSET_WITHOUT_PLUS.sub(r"\1+\2", (text or "").strip())
+    try:
+        value = parse_datetime(raw)
+        if value is not None:
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+            # In UTC, as the database compares; years 1 and 9999 overflow there.
+            value = value.astimezone(datetime.UTC)
+    except (ValueError, OverflowError):
+        value = None
+    if value is None:
+        raise InvalidInput(
+            _("changed_since 不是有效的时间：“%(v)s”，请使用 ISO 8601 格式，如 2025-03-01T08:00:00+08:00")
+            % {"v": (text or "")[:40]},
+            field="changed_since",
+        )
+    return value
+
+
+def pairings_changed_since(qs: QuerySet[Pairing], since: datetime.datetime) -> QuerySet[Pairing]:
+    """Pairings (of an already scoped queryset) changed after `since`, oldest change first (then
+    by id, so that paging with offset is stable)."""
+    return qs.filter(updated_at__gt=since).order_by("updated_at", "pk")
 
 
 def pairing_list(

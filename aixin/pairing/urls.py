@@ -6,6 +6,7 @@ app_name = "pairing"
 urlpatterns = [
     path("", views.ledger_view, name="ledger"),
     path("export/", views.ledger_export_view, name="ledger_export"),
+    path("status-export/", views.status_export_view, name="status_export"),
     path("unpaired/", views.unpaired_view, name="unpaired"),
     path("propose/<int:child_pk>/", views.propose_view, name="propose"),
     path("<int:pk>/", views.pairing_detail_view, name="pairing_detail"),

@@ -33,6 +33,13 @@ from aixin.lib.excel import workbook_bytes, xlsx_response
 from aixin.lib.idnumber import age_on
 from aixin.lib.uploads import content_type_for, extension_of
 from aixin.pairing import services
+from aixin.pairing.exports import (
+    STATUS_HEADERS,
+    STATUS_TITLE,
+    STATUS_WIDTHS,
+    pairing_status_rows,
+    streamed_workbook_bytes,
+)
 from aixin.pairing.forms import DECLINE_REASONS, CancelForm, ConsentForm, EndForm, ProposeForm, RespondForm
 from aixin.pairing.models import OPEN_STATUSES, GuardianConsent, PairingStatus
 from aixin.pairing.selectors import (
@@ -350,8 +357,18 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
             "querystring": request.GET.urlencode(),
             "querystring_without_page": _querystring_without_page(request),
             "unpaired_count": children_needing_pairing(request.user).count(),
+            "may_share_back": may_manage(request.user),
         },
     )
+
+
+def _watermark(user: Any, now: Any) -> str:
+    return _("导出人：%(who)s（%(role)s，%(region)s） 导出时间：%(t)s  仅限工作使用，请勿外传") % {
+        "who": user.display_name or user.get_username(),
+        "role": user.get_role_display(),
+        "region": user.region.name,
+        "t": now.strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 @access(*STAFF)
@@ -364,12 +381,7 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
     qs = qs.select_related("volunteer").prefetch_related("consents")
     now = timezone.localtime()
     user = request_user(request)
-    watermark = _("导出人：%(who)s（%(role)s，%(region)s） 导出时间：%(t)s  仅限工作使用，请勿外传") % {
-        "who": user.display_name or user.get_username(),
-        "role": user.get_role_display(),
-        "region": user.region.name,
-        "t": now.strftime("%Y-%m-%d %H:%M"),
-    }
+    watermark = _watermark(user, now)
     rows = list(ledger_rows(qs, today=now.date()))
     content = workbook_bytes(title=_("结对台账"), headers=LEDGER_HEADERS, rows=rows, watermark=watermark)
     audit_log(
@@ -386,6 +398,34 @@ def ledger_export_view(request: HttpRequest) -> HttpResponse:
     )
     filename = f"结对台账_{now:%Y%m%d_%H%M}.xlsx"
     return xlsx_response(content, filename=filename, ascii_name="pairings.xlsx")
+
+
+@access(*ADMINS)
+def status_export_view(request: HttpRequest) -> HttpResponse:
+    """结对状态（共享民政） (R-4.6): every child in the register in the administrator's scope
+    with the full ID number, for civil affairs to match on; the export is audited with its
+    row count."""
+    user = request_user(request)
+    now = timezone.localtime()
+    content, count = streamed_workbook_bytes(
+        title=STATUS_TITLE,
+        headers=STATUS_HEADERS,
+        rows=pairing_status_rows(user),
+        watermark=_watermark(user, now),
+        widths=STATUS_WIDTHS,
+        text_columns=(STATUS_HEADERS.index("身份证号"),),
+    )
+    audit_log(
+        actor=user,
+        action=AuditAction.EXPORT,
+        object_type="pairing_status",
+        region=user.region,
+        summary=_("导出结对状态（共享民政）%(n)s条，含完整身份证号") % {"n": count},
+        details={"rows": count, "full_id_numbers": True},
+        request=request,
+    )
+    filename = f"结对状态_共享民政_{now:%Y%m%d_%H%M}.xlsx"
+    return xlsx_response(content, filename=filename, ascii_name="pairing-status.xlsx")
 
 
 @access(*STAFF)

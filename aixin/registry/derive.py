@@ -7,6 +7,7 @@ child encrypts, indexes, masks and derives in exactly the same way.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -115,6 +116,14 @@ def apply_rules(child: Any, conditions: Iterable[Condition], *, today: datetime.
     )
     child.derived_tier = derive_tier(tier_inputs(child))
     child.care_tier = child.tier_override or child.derived_tier
+    child.dedupe_key = dedupe_key(child.name_pinyin, child.birth_date, child.region_id)
+
+
+def dedupe_key(name_pinyin: str, birth_date: datetime.date | None, region_id: int | None) -> str:
+    """Same full pinyin, birth date and village → same key (see Child.dedupe_key)."""
+    full = (name_pinyin or "").split(" ")[0]
+    raw = f"{full}|{birth_date.isoformat() if birth_date else ''}|{region_id or ''}"
+    return hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
 
 
 def set_region(obj: Any, village: Any, *, field: str = "region") -> None:

@@ -119,6 +119,12 @@ class Child(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     source = models.CharField(_("数据来源"), max_length=30, blank=True, default="manual")
+    # Which source last set each field, {field: source}, for the per-field source priority of
+    # department imports (aixin.ingest.merge). Fields absent here were entered by hand.
+    field_sources = models.JSONField(default=dict, blank=True)
+    # Name in pinyin + birth date + village, hashed: two records with the same key and different
+    # ID numbers are duplicate suspects (aixin.ingest), listed for a person to decide.
+    dedupe_key = models.CharField(max_length=16, blank=True, db_index=True)
     # Last contact by the loving mother, kept by the care service for the 14/30-day flags.
     last_contact_on = models.DateField(_("最近联系日期"), null=True, blank=True)
 
@@ -228,6 +234,10 @@ class ChildChange(models.Model):
     new_value = models.TextField(blank=True)
     source = models.CharField(max_length=30, blank=True)
     reason = models.CharField(max_length=300, blank=True)
+    # The import batch that made the change (department data), if any.
+    batch = models.ForeignKey(
+        "ingest.ImportBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -236,6 +246,8 @@ class ChildChange(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # What a batch did to each child (the triggers look up child × field per batch).
+        indexes = [models.Index(fields=["batch", "child", "field"], name="registry_change_batch_child")]
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value} → {self.new_value}"

@@ -167,6 +167,11 @@ def _snapshot(child: Child) -> dict[str, str]:
     return {name: _display(child, name) for name in TRACKED_FIELDS}
 
 
+def snapshot(child: Child) -> dict[str, str]:
+    """The tracked fields of a child as shown in its history (for other writers, e.g. imports)."""
+    return _snapshot(child)
+
+
 def _record_changes(
     child: Child, before: dict[str, str], *, actor: Any, reason: str = "", source: str = "manual"
 ) -> list[ChildChange]:
@@ -717,6 +722,7 @@ def condition_end(
 
 
 __all__ = [
+    "TRACKED_FIELDS",
     "ChildData",
     "ConditionData",
     "GuardianData",
@@ -729,4 +735,5 @@ __all__ = [
     "condition_end",
     "guardian_add",
     "guardian_update",
+    "snapshot",
 ]

@@ -26,6 +26,8 @@ from aixin.accounts.access import (
 )
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
+from aixin.ingest.columns import COLUMNS
+from aixin.ingest.selectors import annotate_history
 from aixin.lib.errors import DomainError
 from aixin.lib.excel import workbook_bytes, xlsx_response
 from aixin.lib.idnumber import age_on
@@ -229,6 +231,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     labels = _field_labels()
     for change in related["changes"]:
         change.field_label = labels.get(change.field, change.field)
+    annotate_history(request.user, related["changes"])
     audit_log(
         actor=request.user,
         action=AuditAction.VIEW,
@@ -289,6 +292,9 @@ def _field_labels() -> dict[str, str]:
             "name_pinyin": _("拼音"),
         }
     )
+    # Department data names some values by their column (e.g. 监护人电话).
+    for column in COLUMNS:
+        labels.setdefault(column.key, column.label)
     return labels
 
 

@@ -59,7 +59,7 @@ def test_serve_answers_http_and_stops_both_processes_on_sigterm(tmp_path):
     env.pop("AIXIN_TEST_DB_NAME", None)
     subprocess.run([sys.executable, "-m", "aixin", "migrate", "-v0"], env=env, check=True, timeout=300)
     port = _free_port()
-    proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    proc = subprocess.Popen(
         [sys.executable, "-m", "aixin", "serve", "--port", str(port), "--workers", "1"],
         env=env,
         stdout=subprocess.PIPE,

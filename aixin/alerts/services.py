@@ -1,0 +1,250 @@
+"""Writes for alerts (R-4.5): raise them in bulk, close them by hand, close them automatically.
+
+Raising is set-based and idempotent: the database holds at most one open alert per child and
+kind (a partial unique index), `raise_alerts` skips children that already have one and writes the
+rest with `bulk_create` in chunks, so a department batch touching half a million children costs a
+few queries per thousand children, never one per child.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from aixin.accounts.access import STAFF, alerts_visible_to, get_visible
+from aixin.alerts.models import Alert, AlertKind, AlertStatus
+from aixin.audit.models import AuditAction
+from aixin.audit.services import audit_log
+from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+
+CHUNK = 2000
+INDIVIDUAL_TIERS = ("one_to_one", "many_to_one")
+
+DueOn = datetime.date | Callable[[Any], datetime.date | None] | None
+
+
+def eighteenth_birthday(birth: datetime.date) -> datetime.date:
+    """The day a child born on `birth` turns 18 (29 February → 1 March in a common year, as
+    `aixin.lib.idnumber.age_on` counts ages)."""
+    try:
+        return birth.replace(year=birth.year + 18)
+    except ValueError:
+        return datetime.date(birth.year + 18, 3, 1)
+
+
+def latest_birth_date_turning_18_by(day: datetime.date) -> datetime.date:
+    """The latest birth date whose 18th birthday falls on or before `day`."""
+    try:
+        return day.replace(year=day.year - 18)
+    except ValueError:  # 29 February → 28 February of a common year
+        return datetime.date(day.year - 18, 2, 28)
+
+
+def _open_alert_exists(kind: str) -> Exists:
+    return Exists(Alert.objects.filter(child=OuterRef("pk"), kind=kind, status=AlertStatus.OPEN))
+
+
+def _iter_children(children: Iterable[Any] | QuerySet[Any], kind: str) -> Iterator[Any]:
+    if isinstance(children, QuerySet):
+        # Skip children that already have an open alert of this kind in the same query, and
+        # stream the rest (a server-side cursor on PostgreSQL).
+        qs = children.exclude(_open_alert_exists(kind)).order_by("pk")
+        yield from qs.iterator(chunk_size=CHUNK)
+        return
+    yield from children
+
+
+def raise_alerts(
+    kind: str,
+    children: Iterable[Any] | QuerySet[Any],
+    message_for: Callable[[Any], str],
+    batch: Any = None,
+    due_on: DueOn = None,
+) -> int:
+    """Open an alert of `kind` for each child that has no open alert of that kind yet; returns
+    how many were opened. `due_on` is a date or a function of the child."""
+    if kind not in AlertKind.values:
+        raise ValueError(f"unknown alert kind {kind!r}")
+    created = 0
+    seen: set[int] = set()
+    pending: list[Alert] = []
+
+    def flush() -> int:
+        if not pending:
+            return 0
+        ids = [a.child_id for a in pending]
+        # A plain list (not a queryset) was not filtered by the database: drop the open ones.
+        existing = set(
+            Alert.objects.filter(kind=kind, status=AlertStatus.OPEN, child_id__in=ids).values_list(
+                "child_id", flat=True
+            )
+        )
+        rows = [a for a in pending if a.child_id not in existing]
+        # ignore_conflicts: a concurrent batch may have opened the same alert meanwhile; the
+        # partial unique index keeps one and this insert skips it instead of failing the batch.
+        Alert.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        pending.clear()
+        return len(rows)
+
+    for child in _iter_children(children, kind):
+        if child.pk in seen:
+            continue
+        seen.add(child.pk)
+        due = due_on(child) if callable(due_on) else due_on
+        pending.append(
+            Alert(
+                kind=kind,
+                status=AlertStatus.OPEN,
+                child_id=child.pk,
+                region_id=child.region_id,
+                town_id=child.town_id,
+                district_id=child.district_id,
+                message=message_for(child)[:300],
+                batch=batch,
+                due_on=due,
+            )
+        )
+        if len(pending) >= CHUNK:
+            created += flush()
+    created += flush()
+    return created
+
+
+# ---------------------------------------------------------------------------------------------
+# Closing by hand
+
+
+def _require_staff(actor: Any) -> None:
+    if not getattr(actor, "is_authenticated", False) or getattr(actor, "role", None) not in STAFF:
+        raise NotAllowed("只有妇联工作人员可以处理预警")
+
+
+def _close(
+    *, actor: Any, alert_id: Any, status: str, text: str, request: HttpRequest | None, verb: str
+) -> Alert:
+    _require_staff(actor)
+    text = (text or "").strip()
+    alert: Alert = get_visible(
+        alerts_visible_to(actor).select_for_update(of=("self",)).select_related("child"), alert_id
+    )
+    if not text:
+        raise InvalidInput(f"请填写{verb}说明（如已电话核实、已结对、已上报）", field="resolution")
+    if alert.status != AlertStatus.OPEN:
+        raise Conflict(f"该预警已{alert.get_status_display()}，无需重复操作")
+    alert.status = status
+    alert.resolution = text[:300]
+    alert.resolved_by = actor
+    alert.resolved_at = timezone.now()
+    alert.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    audit_log(
+        actor=actor,
+        action=AuditAction.TRANSITION,
+        object_type="alert",
+        object_id=alert.pk,
+        region=alert.region,
+        summary=f"{verb}预警（{alert.get_kind_display()}）：儿童{alert.child.name}，{text}",
+        details={"kind": alert.kind, "child_id": alert.child_id, "status": status},
+        request=request,
+    )
+    return alert
+
+
+@transaction.atomic
+def resolve(*, actor: Any, alert_id: Any, resolution: str, request: HttpRequest | None = None) -> Alert:
+    """Mark an alert as handled, with what was done. Out of the actor's scope → 404."""
+    return _close(
+        actor=actor,
+        alert_id=alert_id,
+        status=AlertStatus.RESOLVED,
+        text=resolution,
+        request=request,
+        verb="处理",
+    )
+
+
+@transaction.atomic
+def dismiss(*, actor: Any, alert_id: Any, reason: str, request: HttpRequest | None = None) -> Alert:
+    """Dismiss an alert that needs no action, with the reason. Out of the actor's scope → 404."""
+    return _close(
+        actor=actor,
+        alert_id=alert_id,
+        status=AlertStatus.DISMISSED,
+        text=reason,
+        request=request,
+        verb="忽略",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Closing automatically
+
+
+def resolve_satisfied(*, children: Any = None) -> dict[str, int]:
+    """Close the open alerts whose cause has gone: an UNPAIRED child now has an open pairing, is
+    no longer in an individual tier or no longer in the register; a HANDOVER or CLOSE_PROPOSAL
+    child has been handed over, archived or closed. `children` (ids or a values() queryset)
+    limits the sweep. Set-based: a few UPDATEs whatever the number of alerts."""
+    from aixin.pairing.models import OPEN_STATUSES, Pairing
+    from aixin.registry.models import ChildStatus
+
+    now = timezone.now()
+    base = Alert.objects.filter(status=AlertStatus.OPEN)
+    if children is not None:
+        base = base.filter(child_id__in=children)
+    open_pairing = Exists(Pairing.objects.filter(child=OuterRef("child_id"), status__in=OPEN_STATUSES))
+    not_in_register = ~Q(child__status=ChildStatus.ACTIVE)
+
+    def close(kind: str, condition: Q | Exists, resolution: str) -> int:
+        return base.filter(condition, kind=kind).update(
+            status=AlertStatus.RESOLVED, resolution=resolution, resolved_at=now
+        )
+
+    unpaired = close(AlertKind.UNPAIRED, not_in_register, "儿童已不在册，自动关闭")
+    unpaired += close(AlertKind.UNPAIRED, open_pairing, "已为儿童提议或建立结对，自动关闭")
+    unpaired += close(
+        AlertKind.UNPAIRED, ~Q(child__care_tier__in=INDIVIDUAL_TIERS), "关爱类型已不需一对一结对，自动关闭"
+    )
+    handover = close(
+        AlertKind.HANDOVER, Q(child__status=ChildStatus.HANDED_OVER), "已移交成长爱护人，自动关闭"
+    )
+    handover += close(AlertKind.HANDOVER, not_in_register, "儿童已不在册，自动关闭")
+    proposal = close(AlertKind.CLOSE_PROPOSAL, not_in_register, "儿童已退出台账，自动关闭")
+    return {
+        AlertKind.UNPAIRED.value: unpaired,
+        AlertKind.HANDOVER.value: handover,
+        AlertKind.CLOSE_PROPOSAL.value: proposal,
+    }
+
+
+def raise_handover_alerts(
+    children: QuerySet[Any], *, today: datetime.date, batch: Any = None, days: int = 90
+) -> int:
+    """HANDOVER alerts for the active children of `children` who turn 18 within `days` of
+    `today` (or already have), due on the 18th birthday."""
+    from aixin.registry.models import ChildStatus
+
+    cutoff = latest_birth_date_turning_18_by(today + datetime.timedelta(days=days))
+    qs = children.filter(status=ChildStatus.ACTIVE, birth_date__lte=cutoff).only(
+        "pk", "region_id", "town_id", "district_id", "birth_date"
+    )
+
+    def message(child: Any) -> str:
+        day = eighteenth_birthday(child.birth_date)
+        when = f"{day.year}年{day.month}月{day.day}日"
+        if day > today:
+            return f"将于{when}年满18周岁，请提前做好移交成长爱护人的准备"
+        return f"已于{when}年满18周岁，请办理移交成长爱护人"
+
+    return raise_alerts(
+        AlertKind.HANDOVER,
+        qs,
+        message,
+        batch=batch,
+        due_on=lambda child: eighteenth_birthday(child.birth_date),
+    )

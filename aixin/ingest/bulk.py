@@ -1,0 +1,144 @@
+"""Bulk inserts for imports, without Django's per-object and per-field cost: PostgreSQL COPY,
+or one SQLite executemany. Ids are assigned here (from the table's sequence on PostgreSQL; on
+SQLite after the largest id ever used, which is safe because the import holds SQLite's single
+write lock for the whole batch).
+
+Rows are plain namespaces made by `new(model, **values)` (a Django model instance costs
+~50 µs to construct; a namespace ~2 µs), carrying every concrete field's `attname`. Values must
+already be what the column takes: str, int, float, bool, date, aware datetime, None, or a
+dict/list for JSON columns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from functools import cache
+from types import SimpleNamespace
+from typing import Any
+
+from django.db import connection, models
+
+
+@cache
+def _columns(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+
+
+@cache
+def _defaults(model: type[models.Model]) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...]]:
+    fixed: dict[str, Any] = {}
+    made: list[tuple[str, Callable[[], Any]]] = []
+    for f in _columns(model):
+        if f.has_default() and callable(f.default):
+            made.append((f.attname, f.default))
+        elif f.has_default():
+            fixed[f.attname] = f.default
+        elif f.null:
+            fixed[f.attname] = None
+        else:
+            fixed[f.attname] = "" if isinstance(f, (models.CharField, models.TextField)) else None
+    return fixed, tuple(made)
+
+
+def new(model: type[models.Model], **values: Any) -> Any:
+    """A row of `model` to insert: defaults for every column, then `values` (by attname)."""
+    fixed, made = _defaults(model)
+    row = SimpleNamespace(**fixed)
+    for attname, factory in made:
+        setattr(row, attname, factory())
+    row.__dict__.update(values)
+    row.pk = row.id = None
+    return row
+
+
+def insert(model: type[models.Model], rows: Sequence[Any]) -> None:
+    """Insert `rows` (namespaces from `new`) and set their `pk`/`id`."""
+    if not rows:
+        return
+    table = model._meta.db_table
+    fields = _columns(model)
+    pk = model._meta.pk
+    assert pk is not None
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in fields)
+    attnames = [f.attname for f in fields]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            ids: Sequence[int] = _pg_ids(cursor, table, pk.column, len(rows))
+            _copy(cursor, table, pk.column, names, fields, attnames, rows, ids)
+        else:
+            assert connection.in_atomic_block, "SQLite ids are assigned under the batch's write lock"
+            ids = _sqlite_ids(cursor, table, pk.column, len(rows))
+            convert = _sqlite_converters(fields)
+            placeholders = ", ".join(["%s"] * (len(fields) + 1))
+            cursor.executemany(
+                f"INSERT INTO {quote(table)} ({quote(pk.column)}, {names}) VALUES ({placeholders})",  # noqa: S608
+                [
+                    [
+                        new_id,
+                        *(
+                            c(getattr(row, a)) if c else getattr(row, a)
+                            for a, c in zip(attnames, convert, strict=True)
+                        ),
+                    ]
+                    for row, new_id in zip(rows, ids, strict=True)
+                ],
+            )
+    for row, new_id in zip(rows, ids, strict=True):
+        row.pk = row.id = new_id
+
+
+def _pg_ids(cursor: Any, table: str, column: str, n: int) -> Sequence[int]:
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, n]
+    )
+    return [r[0] for r in cursor.fetchall()]
+
+
+def _copy(
+    cursor: Any,
+    table: str,
+    pk_column: str,
+    names: str,
+    fields: Sequence[models.Field[Any, Any]],
+    attnames: list[str],
+    rows: Sequence[Any],
+    ids: Sequence[int],
+) -> None:
+    from psycopg.types.json import Jsonb
+
+    json_at = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    quote = connection.ops.quote_name
+    raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+    with raw.copy(f"COPY {quote(table)} ({quote(pk_column)}, {names}) FROM STDIN") as copy:
+        for row, new_id in zip(rows, ids, strict=True):
+            values = [getattr(row, a) for a in attnames]
+            for i in json_at:
+                values[i] = Jsonb(values[i])
+            copy.write_row([new_id, *values])
+
+
+def _sqlite_ids(cursor: Any, table: str, column: str, n: int) -> range:
+    quote = connection.ops.quote_name
+    cursor.execute(f"SELECT COALESCE(MAX({quote(column)}), 0) FROM {quote(table)}")  # noqa: S608
+    highest = cursor.fetchone()[0]
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+    found = cursor.fetchone()
+    start = max(highest, found[0] if found else 0) + 1
+    return range(start, start + n)
+
+
+def _sqlite_converters(fields: Sequence[models.Field[Any, Any]]) -> list[Callable[[Any], Any] | None]:
+    ops = connection.ops
+    out: list[Callable[[Any], Any] | None] = []
+    for f in fields:
+        if isinstance(f, models.JSONField):
+            out.append(lambda v: None if v is None else json.dumps(v, ensure_ascii=False))
+        elif isinstance(f, models.DateTimeField):
+            out.append(ops.adapt_datetimefield_value)
+        elif isinstance(f, models.DateField):
+            out.append(ops.adapt_datefield_value)
+        else:
+            out.append(None)
+    return out

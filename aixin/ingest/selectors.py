@@ -1,0 +1,116 @@
+"""Reads for the import pages. Everything starts from the scoping selectors of
+`aixin.accounts.access` (`import_batches_visible_to`, `duplicate_suspects_visible_to`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from aixin.accounts.access import (
+    children_visible_to,
+    duplicate_suspects_visible_to,
+    import_batches_visible_to,
+)
+from aixin.ingest.columns import SOURCE_LABELS
+from aixin.ingest.models import BatchStatus, DuplicateSuspect, ImportBatch, ImportRejection, SuspectStatus
+
+REJECTIONS_SHOWN = 200
+ACTIVE_STATUSES = (BatchStatus.QUEUED, BatchStatus.RUNNING)
+
+# Where a registry value came from: the departments, plus the registry's own entries.
+OTHER_SOURCE_LABELS = {
+    "manual": "手工录入",
+    "demo": "演示数据",
+}
+
+
+def source_label(source: str | None) -> str:
+    """The Chinese name of a data source (民政/教育/…/手工录入); unknown codes as they are."""
+    if not source:
+        return ""
+    return SOURCE_LABELS.get(source) or OTHER_SOURCE_LABELS.get(source) or source
+
+
+def source_choices() -> list[tuple[str, str]]:
+    return list(SOURCE_LABELS.items())
+
+
+def batch_list(*, user: Any) -> QuerySet[ImportBatch]:
+    """The batches in the user's scope, newest first."""
+    return (
+        import_batches_visible_to(user)
+        .select_related("created_by", "credential", "scope")
+        .order_by("-created_at", "-id")
+    )
+
+
+def batch_rejections(batch: ImportBatch, *, limit: int = REJECTIONS_SHOWN) -> list[ImportRejection]:
+    """The first `limit` rejected rows of a batch already read through the scope."""
+    return list(batch.rejections.order_by("row_number", "id")[:limit])
+
+
+def _suspects(user: Any) -> QuerySet[DuplicateSuspect]:
+    """Suspects in scope whose two records the user may both see."""
+    children = children_visible_to(user)
+    return (
+        duplicate_suspects_visible_to(user)
+        .filter(child__in=children, other__in=children)
+        .select_related(
+            "batch",
+            "decided_by",
+            "child__region",
+            "child__town",
+            "child__district",
+            "other__region",
+            "other__town",
+            "other__district",
+        )
+        .prefetch_related("child__guardians", "other__guardians")
+    )
+
+
+def open_suspects(*, user: Any) -> QuerySet[DuplicateSuspect]:
+    return _suspects(user).filter(status=SuspectStatus.OPEN).order_by("-created_at", "-id")
+
+
+def batch_suspects(*, user: Any, batch: ImportBatch) -> QuerySet[DuplicateSuspect]:
+    return _suspects(user).filter(batch=batch).order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class SuspectSide:
+    """One of the two records of a duplicate suspect, as shown side by side."""
+
+    child: Any
+    guardians: list[Any]
+    source: str
+
+
+def suspect_sides(suspect: DuplicateSuspect) -> tuple[SuspectSide, SuspectSide]:
+    """(the newer record, the record it resembles)."""
+
+    def side(child: Any) -> SuspectSide:
+        return SuspectSide(
+            child=child, guardians=list(child.guardians.all()), source=source_label(child.source)
+        )
+
+    return side(suspect.child), side(suspect.other)
+
+
+def visible_batch_ids(user: Any, ids: Iterable[int | None]) -> set[int]:
+    """Of these batch ids, the ones the user may open."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return set()
+    return set(import_batches_visible_to(user).filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def annotate_history(user: Any, changes: list[Any]) -> None:
+    """Set `source_label` and `batch_visible` on each ChildChange of a child file."""
+    visible = visible_batch_ids(user, (c.batch_id for c in changes))
+    for change in changes:
+        change.source_label = source_label(change.source)
+        change.batch_visible = change.batch_id in visible

@@ -1,0 +1,497 @@
+"""Department data integration (SPEC §4, R-4.1–4.5): file imports, pushed batches, duplicate
+suspects.
+
+A batch is written in ONE transaction with its counts, rejections and triggered alerts: a crash,
+a kill -9 or a failed row-independent check leaves the registry exactly as it was, and running
+the import again completes it. The batch row itself is committed first (status queued →
+running) so that the page can show it; its progress is kept in the task queue's key-value
+store (Huey storage: SQLite file or Redis), outside the batch transaction, so that it is
+visible while the batch runs and after a server restart.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from aixin.accounts.access import duplicate_suspects_visible_to, get_visible, may_manage
+from aixin.audit.models import AuditAction
+from aixin.audit.services import audit_log
+from aixin.ingest.columns import COLUMNS_BY_KEY, SOURCE_LABELS, SOURCES
+from aixin.ingest.engine import Engine, RowResult
+from aixin.ingest.models import (
+    BatchKind,
+    BatchStatus,
+    DepartmentCredential,
+    DuplicateSuspect,
+    ImportBatch,
+    ImportRejection,
+    SuspectStatus,
+)
+from aixin.ingest.reading import MAX_FILE_BYTES, FileRejected, open_table
+from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.regions.models import Region
+
+logger = logging.getLogger("aixin.ingest")
+
+STALE_AFTER_SECONDS = 120
+UPLOAD_DIR_NAME = "imports"
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run to roll the batch transaction back."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress (outside the batch transaction)
+
+
+def _progress_key(batch_id: int) -> str:
+    # The database name keeps installations (and parallel test databases) sharing one Redis apart.
+    from django.db import connection
+
+    return f"aixin:import-progress:{connection.settings_dict['NAME']}:{batch_id}"
+
+
+def _huey() -> Any:
+    from huey.contrib.djhuey import HUEY
+
+    return HUEY
+
+
+def _put_progress(batch_id: int, done: int, total: int) -> None:
+    try:
+        _huey().put(_progress_key(batch_id), {"done": done, "total": total, "at": time.time()})
+    except Exception:  # progress is a convenience: never fail an import because of it
+        logger.exception("could not store import progress for batch %s", batch_id)
+
+
+def _get_progress(batch_id: int) -> dict[str, Any] | None:
+    try:
+        value = _huey().get(_progress_key(batch_id), peek=True)
+    except Exception:
+        logger.exception("could not read import progress for batch %s", batch_id)
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def batch_progress(batch: ImportBatch) -> dict[str, Any]:
+    """{"status", "status_label", "done", "total", "percent", "stale"} for the progress bar."""
+    total = batch.total_rows
+    if batch.status == BatchStatus.DONE:
+        done = total
+    elif batch.status == BatchStatus.RUNNING:
+        found = _get_progress(batch.pk) or {}
+        done = int(found.get("done", 0))
+    else:
+        done = 0
+    stale = batch.status == BatchStatus.RUNNING and _is_stale(batch)
+    return {
+        "status": batch.status,
+        "status_label": str(batch.get_status_display()),
+        "done": min(done, total),
+        "total": total,
+        "percent": int(100 * done / total) if total else (100 if batch.status == BatchStatus.DONE else 0),
+        "stale": stale,
+    }
+
+
+def _is_stale(batch: ImportBatch) -> bool:
+    found = _get_progress(batch.pk)
+    last = (
+        float(found["at"]) if found and "at" in found else (batch.started_at or batch.created_at).timestamp()
+    )
+    return time.time() - last > STALE_AFTER_SECONDS
+
+
+# ---------------------------------------------------------------------------------------------
+# File imports
+
+
+def _require_importer(actor: Any) -> None:
+    if actor is None:  # the command line (operator on the server): city-wide
+        return
+    if not getattr(actor, "is_authenticated", False) or not may_manage(actor):
+        raise NotAllowed("只有区县及以上妇联工作人员可以导入部门数据")
+
+
+def _check_source(source: str) -> None:
+    if source not in SOURCES:
+        labels = "、".join(f"{k}（{v}）" for k, v in SOURCE_LABELS.items())
+        raise InvalidInput(f"未知的数据来源“{source}”，可选：{labels}", field="source")
+
+
+def upload_dir() -> Path:
+    path = Path(settings.DATA_DIR) / UPLOAD_DIR_NAME
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _store_upload(upload: Any, file_name: str) -> tuple[Path, str]:
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // 1024 // 1024
+        raise FileRejected(f"文件过大（{size / 1024 / 1024:.1f}MB），单个文件不能超过{limit}MB，请拆分后上传")
+    suffix = Path(file_name).suffix.lower()[:10] if file_name else ""
+    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    digest = hashlib.sha256()
+    written = 0
+    with open(target, "wb") as out:
+        for part in upload.chunks():
+            written += len(part)
+            if written > MAX_FILE_BYTES:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise FileRejected(
+                    f"文件过大，单个文件不能超过{MAX_FILE_BYTES // 1024 // 1024}MB，请拆分后上传"
+                )
+            digest.update(part)
+            out.write(part)
+    return target, digest.hexdigest()
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for part in iter(lambda: f.read(1 << 20), b""):
+            digest.update(part)
+    return digest.hexdigest()
+
+
+def start_file_import(
+    *,
+    actor: Any,
+    source: str,
+    upload: Any,
+    file_name: str = "",
+    dry_run: bool = False,
+    run_now: bool = False,
+    request: HttpRequest | None = None,
+) -> ImportBatch:
+    """Check a department file whole, register a queued batch and start it (see module doc).
+
+    `upload` is an uploaded file (stored under DATA_DIR/imports) or a Path (read in place: the
+    command line). Whole-file problems raise FileRejected and write nothing."""
+    _require_importer(actor)
+    _check_source(source)
+    stored: Path | None = None
+    if isinstance(upload, (str, Path)):
+        path = Path(upload)
+        if not path.is_file():
+            raise FileRejected(f"找不到文件：{path}")
+        file_name = file_name or path.name
+        sha = _sha256_of(path) if path.stat().st_size <= MAX_FILE_BYTES else ""
+    else:
+        file_name = file_name or getattr(upload, "name", "") or "upload"
+        stored, sha = _store_upload(upload, file_name)
+        path = stored
+    try:
+        table = open_table(path, filename=file_name)
+    except Exception:
+        if stored is not None:
+            stored.unlink(missing_ok=True)
+        raise
+    _mark_interrupted(sha)
+    scope = (
+        actor.region
+        if actor is not None
+        else Region.objects.filter(parent__isnull=True).order_by("pk").first()
+    )
+    if scope is None:
+        raise InvalidInput("尚未导入行政区划，请先运行 aixin load-regions")
+    batch = ImportBatch.objects.create(
+        source=source,
+        kind=BatchKind.FILE,
+        dry_run=dry_run,
+        created_by=actor,
+        scope=scope,
+        file_name=file_name[:200],
+        stored_path=str(path),
+        file_sha256=sha,
+        headers=list(table.headers),
+        total_rows=table.total_rows,
+    )
+    audit_log(
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="import_batch",
+        object_id=batch.pk,
+        region=scope,
+        summary=f"上传{SOURCE_LABELS[source]}数据文件（{table.total_rows}行）{'，试导入' if dry_run else ''}",
+        request=request,
+    )
+    if run_now:
+        return run_batch(batch.pk)
+    from aixin.ingest.tasks import run_import
+
+    transaction.on_commit(lambda: run_import(batch.pk))
+    return batch
+
+
+def _mark_interrupted(sha: str) -> None:
+    """Earlier batches of the same file that died while running (kill -9, power cut) are marked
+    interrupted: they wrote nothing, and this new batch does the work."""
+    if not sha:
+        return
+    for batch in ImportBatch.objects.filter(file_sha256=sha, status=BatchStatus.RUNNING):
+        if _is_stale(batch):
+            ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
+                status=BatchStatus.INTERRUPTED,
+                error="导入进程中断，本批次未写入任何数据",
+                finished_at=timezone.now(),
+            )
+
+
+def run_batch(batch_id: int, *, today: datetime.date | None = None) -> ImportBatch:
+    """Run a queued file batch to the end (the task and the command line). Idempotent: a batch
+    already done is returned as it is."""
+    batch = ImportBatch.objects.select_related("scope", "created_by").get(pk=batch_id)
+    if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+        return batch
+    day = today or timezone.localdate()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.RUNNING, started_at=timezone.now(), error=""
+    )
+    batch.status = BatchStatus.RUNNING
+    _put_progress(batch.pk, 0, batch.total_rows)
+    try:
+        table = open_table(batch.stored_path, filename=batch.file_name)
+        engine = Engine(
+            batch,
+            keys=table.keys,
+            headers=table.headers,
+            today=day,
+            progress=lambda done: _put_progress(batch.pk, done, batch.total_rows),
+        )
+        _run_atomic(batch, engine, table.rows(), today=day)
+    except Exception as exc:
+        message = exc.message if isinstance(exc, InvalidInput) else f"导入出错：{type(exc).__name__}"
+        logger.exception("import batch %s failed", batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED,
+            error=f"{message}。本批次未写入任何数据，可修正后重新导入",
+            finished_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+        return batch
+    batch.refresh_from_db()
+    return batch
+
+
+def _run_atomic(batch: ImportBatch, engine: Engine, rows: Any, *, today: datetime.date) -> None:
+    from aixin.ingest.triggers import after_batch
+
+    try:
+        with transaction.atomic():
+            engine.run(rows)
+            alerts = {} if batch.dry_run else after_batch(batch, today=today)
+            _finish(batch, engine, alerts)
+            if batch.dry_run:
+                raise _DryRun
+    except _DryRun:
+        # Nothing was kept; record what would have happened, and the rejected rows.
+        with transaction.atomic():
+            _finish(batch, engine, {})
+            ImportRejection.objects.bulk_create(
+                [
+                    ImportRejection(
+                        batch=batch,
+                        row_number=r.row_number,
+                        column=r.column[:100],
+                        reason=r.reason[:500],
+                        cells=r.cells,
+                    )
+                    for r in engine.rejections
+                ],
+                batch_size=1000,
+            )
+
+
+def _finish(batch: ImportBatch, engine: Engine, alerts: dict[str, int]) -> None:
+    c = engine.counts
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.DONE,
+        created_count=c.created,
+        updated_count=c.updated,
+        unchanged_count=c.unchanged,
+        rejected_count=c.rejected,
+        suspect_count=c.suspects,
+        finished_at=timezone.now(),
+        results=_results_json(engine.results) if engine.keep_results else [],
+    )
+    label = SOURCE_LABELS[batch.source]
+    audit_log(
+        actor=batch.created_by,
+        action=AuditAction.CREATE,
+        object_type="import_batch",
+        object_id=batch.pk,
+        region=batch.scope,
+        summary=(
+            f"{'试' if batch.dry_run else ''}导入{label}数据：新增{c.created}，更新{c.updated}，"
+            f"未变化{c.unchanged}，拒绝{c.rejected}，疑似重复{c.suspects}"
+        ),
+        details={"alerts": alerts},
+    )
+
+
+def _results_json(results: list[RowResult]) -> list[dict[str, Any]]:
+    return [
+        {"index": r.row_number - 1, "status": r.status, "child_id": r.child_id, "errors": r.errors}
+        for r in sorted(results, key=lambda r: r.row_number)
+    ]
+
+
+def requeue_stale_batches() -> list[int]:
+    """Batches whose worker died (server restart): start them again. They wrote nothing, so a
+    fresh run is the whole recovery. Command-line batches of a file that is gone are marked
+    interrupted."""
+    from aixin.ingest.tasks import run_import
+
+    again: list[int] = []
+    for batch in ImportBatch.objects.filter(status=BatchStatus.RUNNING, kind=BatchKind.FILE):
+        if not _is_stale(batch):
+            continue
+        if batch.stored_path and os.path.isfile(batch.stored_path):
+            ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.QUEUED)
+            run_import(batch.pk)
+            again.append(batch.pk)
+        else:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.INTERRUPTED,
+                error="导入进程中断，本批次未写入任何数据",
+                finished_at=timezone.now(),
+            )
+    return again
+
+
+# ---------------------------------------------------------------------------------------------
+# Pushed batches (R-4.4)
+
+MAX_PUSH_RECORDS = 5000
+
+
+def _push_cells(record: Any, keys: list[str]) -> list[object]:
+    cells: list[object] = []
+    for key in keys:
+        value = record.get(key)
+        if value is None:
+            cells.append("")
+        elif isinstance(value, bool):
+            cells.append("是" if value else "否")
+        elif isinstance(value, list):
+            cells.append("、".join(str(v) for v in value))
+        else:
+            cells.append(value)
+    return cells
+
+
+def ingest_records(
+    *, credential: DepartmentCredential, external_id: str, records: list[dict[str, Any]]
+) -> ImportBatch:
+    """Validate and merge a department system's batch exactly as a file (see module doc).
+    Idempotent by (source, external_id): a batch received before is returned as it was."""
+    external_id = (external_id or "").strip()
+    if not external_id or len(external_id) > 100:
+        raise InvalidInput("批次号batch_id不能为空，且不超过100个字符", field="batch_id")
+    if not records or len(records) > MAX_PUSH_RECORDS:
+        raise InvalidInput(f"每批记录数应为1至{MAX_PUSH_RECORDS}条", field="records")
+    earlier = ImportBatch.objects.filter(source=credential.source, external_id=external_id).first()
+    if earlier is not None:
+        if earlier.status == BatchStatus.RUNNING:
+            raise Conflict("该批次正在处理中，请稍后查询结果")
+        return earlier
+    keys = [c for c in COLUMNS_BY_KEY if any(c in r for r in records if isinstance(r, dict))]
+    try:
+        batch = ImportBatch.objects.create(
+            source=credential.source,
+            kind=BatchKind.PUSH,
+            status=BatchStatus.RUNNING,
+            credential=credential,
+            scope=credential.region,
+            external_id=external_id,
+            headers=keys,
+            total_rows=len(records),
+            started_at=timezone.now(),
+        )
+    except IntegrityError:
+        found = ImportBatch.objects.get(source=credential.source, external_id=external_id)
+        return found
+    batch = ImportBatch.objects.select_related("scope").get(pk=batch.pk)
+    day = timezone.localdate()
+    engine = Engine(batch, keys=keys, headers=keys, today=day, keep_results=True)
+    rows: list[tuple[int, list[object]]] = []
+    for i, record in enumerate(records):
+        unknown = (
+            [k for k in record if k not in COLUMNS_BY_KEY] if isinstance(record, dict) else ["(不是对象)"]
+        )
+        if unknown:
+            engine._reject(i + 1, [], "", f"未知字段：{'、'.join(map(str, unknown))}")
+            engine.results[-1].errors[0]["field"] = str(unknown[0])
+            continue
+        rows.append((i + 1, _push_cells(record, keys)))
+    try:
+        _run_atomic(batch, engine, rows, today=day)
+    except Exception:
+        logger.exception("push batch %s failed", batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED,
+            error="处理出错，本批次未写入任何数据，请重新推送",
+            finished_at=timezone.now(),
+        )
+        raise
+    batch.refresh_from_db()
+    return batch
+
+
+# ---------------------------------------------------------------------------------------------
+# Duplicate suspects
+
+
+@transaction.atomic
+def decide_suspect(
+    *, actor: Any, suspect_id: Any, decision: str, note: str, request: HttpRequest | None = None
+) -> DuplicateSuspect:
+    """A person decides whether two records are one child. "same" closes the newer record."""
+    from aixin.registry.services import child_close
+
+    _require_importer(actor)
+    if decision not in (SuspectStatus.SAME, SuspectStatus.DIFFERENT):
+        raise InvalidInput("请选择“同一儿童”或“不同儿童”", field="decision")
+    suspect: DuplicateSuspect = get_visible(
+        duplicate_suspects_visible_to(actor).select_for_update().select_related("child", "other"), suspect_id
+    )
+    if suspect.status != SuspectStatus.OPEN:
+        raise Conflict("该疑似重复记录已处理")
+    note = (note or "").strip()[:300]
+    if decision == SuspectStatus.SAME:
+        other = suspect.other
+        reason = f"与{other.name}（{other.id_number_masked}）为同一儿童（重复记录）"
+        if note:
+            reason = f"{reason}：{note}"
+        child_close(actor=actor, child_id=suspect.child_id, reason=reason[:300], request=request)
+    suspect.status = decision
+    suspect.note = note
+    suspect.decided_by = actor
+    suspect.decided_at = timezone.now()
+    suspect.save(update_fields=["status", "note", "decided_by", "decided_at"])
+    audit_log(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="duplicate_suspect",
+        object_id=suspect.pk,
+        region=suspect.child.region,
+        summary=f"疑似重复核实为{suspect.get_status_display()}：{suspect.child.name}",
+        request=request,
+    )
+    return suspect

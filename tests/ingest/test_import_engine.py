@@ -1,0 +1,247 @@
+"""Importing department ledgers into the registry: counts, idempotent re-import, row-by-row
+rejection, scope, source priority with history, duplicate suspects, atomic batches."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from aixin.accounts.models import Role
+from aixin.ingest import services
+from aixin.ingest.models import BatchStatus, ChildSourceState, DuplicateSuspect, ImportBatch
+from aixin.lib.crypto import decrypt
+from aixin.registry.models import Child, ChildChange
+from tests import factories
+
+HEADER = [
+    "序号",
+    "姓名",
+    "身份证号码",
+    "村(社区)代码",
+    "监护人",
+    "联系电话",
+    "儿童类别",
+    "父亲情况",
+    "母亲情况",
+    "就读学校",
+]
+BIRTH = datetime.date(2015, 3, 4)
+
+
+def ident(n: int, *, birth: datetime.date = BIRTH) -> str:
+    return factories.id_number(birth, seq=n)
+
+
+def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER, encoding: str = "utf-8") -> Path:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def row(n: int, village, *, name: str = "", school: str = "", category: str = "农村留守儿童") -> list[str]:
+    return [
+        str(n),
+        name or f"王{'一二三四五六七八九十'[n % 10]}娃",
+        ident(n),
+        village.code,
+        "王奶奶",
+        "13800001234",
+        category,
+        "外出务工",
+        "外出务工",
+        school,
+    ]
+
+
+def run(path: Path, *, source: str = "civil_affairs", actor=None, dry_run: bool = False) -> ImportBatch:
+    return services.start_file_import(actor=actor, source=source, upload=path, dry_run=dry_run, run_now=True)
+
+
+@pytest.fixture
+def admin_a(users):
+    return users["district_admin"]
+
+
+def test_a_ledger_creates_each_child_once_with_the_id_number_encrypted(tree, admin_a, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 6)])
+    batch = run(path, actor=admin_a)
+    assert batch.status == BatchStatus.DONE
+    assert batch.counts == {"created": 5, "updated": 0, "unchanged": 0, "rejected": 0}
+    child = Child.objects.get(id_number_index__isnull=False, name=row(1, tree.village_a1)[1])
+    assert child.id_number_encrypted != ident(1)
+    assert decrypt(child.id_number_encrypted, context="child.id_number") == ident(1)
+    assert child.region_id == tree.village_a1.pk and child.district_id == tree.district_a.pk
+    assert child.is_left_behind and child.birth_date == BIRTH
+    assert child.guardians.get().phone_masked == "138****1234"
+    assert child.field_sources["region"] == "civil_affairs"
+    assert ChildChange.objects.filter(child=child, field="created", batch=batch).exists()
+
+
+def test_importing_the_same_file_again_changes_nothing(tree, admin_a, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 6)])
+    run(path, actor=admin_a)
+    changes_before = ChildChange.objects.count()
+    again = run(path, actor=admin_a)
+    assert again.counts == {"created": 0, "updated": 0, "unchanged": 5, "rejected": 0}
+    assert Child.objects.count() == 5
+    assert ChildChange.objects.count() == changes_before
+
+
+def test_bad_rows_are_rejected_with_row_and_column_and_good_rows_are_kept(tree, admin_a, tmp_path):
+    bad_id = row(2, tree.village_a1)
+    bad_id[2] = ident(2)[:17] + ("0" if ident(2)[17] != "0" else "1")  # wrong check character
+    no_village = row(3, tree.village_a1)
+    no_village[3] = "500101999999"
+    path = write_csv(
+        tmp_path / "a.csv", [row(1, tree.village_a1), bad_id, no_village, row(4, tree.village_a1)]
+    )
+    batch = run(path, actor=admin_a)
+    assert batch.counts["created"] == 2 and batch.counts["rejected"] == 2
+    rejections = {r.row_number: r for r in batch.rejections.all()}
+    # Row numbers are the file's: the header is line 1, so the second data row is line 3.
+    assert set(rejections) == {3, 4}
+    assert rejections[3].column == "身份证号码" and "校验" in rejections[3].reason
+    assert rejections[4].column == "村(社区)代码"
+    assert rejections[3].cells[1] == bad_id[1]
+
+
+def test_the_same_id_twice_in_one_file_keeps_the_first_and_names_it(tree, admin_a, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [row(1, tree.village_a1), row(1, tree.village_a1b)])
+    batch = run(path, actor=admin_a)
+    assert batch.counts["created"] == 1
+    assert "第2行" in batch.rejections.get().reason
+
+
+def test_rows_outside_the_uploaders_district_are_rejected_never_imported(tree, admin_a, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [row(1, tree.village_a1), row(2, tree.village_b1)])
+    batch = run(path, actor=admin_a)
+    assert batch.counts["created"] == 1 and batch.counts["rejected"] == 1
+    assert "管辖范围" in batch.rejections.get().reason
+    assert not Child.objects.filter(district=tree.district_b).exists()
+
+
+def test_a_known_child_of_another_district_cannot_be_changed_by_this_district(tree, admin_a, tmp_path):
+    other = factories.make_child(tree.village_b1, name="丙童", id_number=ident(7))
+    path = write_csv(tmp_path / "a.csv", [row(7, tree.village_a1, name="改名")])
+    batch = run(path, actor=admin_a)
+    assert batch.counts["rejected"] == 1
+    other.refresh_from_db()
+    assert other.name == "丙童" and other.region_id == tree.village_b1.pk
+
+
+def test_education_is_master_for_school_and_civil_affairs_cannot_override_it(tree, admin_a, tmp_path):
+    run(write_csv(tmp_path / "c.csv", [row(1, tree.village_a1, school="民政填的学校")]), actor=admin_a)
+    edu = run(
+        write_csv(
+            tmp_path / "e.csv",
+            [[ident(1), row(1, tree.village_a1)[1], "龙潭小学"]],
+            header=["身份证号", "姓名", "学校"],
+        ),
+        source="education",
+        actor=admin_a,
+    )
+    assert edu.counts["updated"] == 1
+    child = Child.objects.get()
+    assert child.school == "龙潭小学" and child.field_sources["school"] == "education"
+    change = ChildChange.objects.get(child=child, field="school")
+    assert (change.old_value, change.new_value, change.source, change.batch_id) == (
+        "民政填的学校",
+        "龙潭小学",
+        "education",
+        edu.pk,
+    )
+    civil = run(write_csv(tmp_path / "c2.csv", [row(1, tree.village_a1, school="另一所学校")]), actor=admin_a)
+    assert civil.counts["unchanged"] == 1
+    child.refresh_from_db()
+    assert child.school == "龙潭小学"
+
+
+def test_parents_returning_home_ends_left_behind_and_the_history_says_so(tree, admin_a, tmp_path):
+    run(write_csv(tmp_path / "a.csv", [row(1, tree.village_a1)]), actor=admin_a)
+    back = row(1, tree.village_a1, category="")
+    back[7] = back[8] = "返乡"
+    batch = run(write_csv(tmp_path / "b.csv", [back]), actor=admin_a)
+    assert batch.counts["updated"] == 1
+    child = Child.objects.get()
+    assert not child.is_left_behind
+    fields = set(ChildChange.objects.filter(batch=batch).values_list("field", flat=True))
+    assert {"is_left_behind", "parent_condition"} <= fields
+    assert child.parent_conditions.filter(ended_on__isnull=True).count() == 0
+
+
+def test_same_name_birth_and_village_with_another_id_is_listed_as_a_suspect_not_merged(
+    tree, admin_a, tmp_path
+):
+    first = factories.make_child(tree.village_a1, name="李小花", birth=BIRTH, id_number=ident(11))
+    path = write_csv(tmp_path / "a.csv", [row(12, tree.village_a1, name="李小花")])
+    batch = run(path, actor=admin_a)
+    assert batch.counts["created"] == 1 and batch.suspect_count == 1
+    suspect = DuplicateSuspect.objects.get()
+    assert suspect.other_id == first.pk and suspect.status == "open"
+    assert Child.objects.count() == 2
+
+
+def test_a_dry_run_reports_what_would_happen_and_writes_nothing(tree, admin_a, tmp_path):
+    bad = row(2, tree.village_a1)
+    bad[2] = "123"
+    batch = run(write_csv(tmp_path / "a.csv", [row(1, tree.village_a1), bad]), actor=admin_a, dry_run=True)
+    assert batch.status == BatchStatus.DONE and batch.dry_run
+    assert batch.counts["created"] == 1 and batch.counts["rejected"] == 1
+    assert batch.rejections.count() == 1
+    assert Child.objects.count() == 0 and ChildSourceState.objects.count() == 0
+
+
+def test_a_crash_in_the_middle_of_a_batch_leaves_the_registry_as_it_was(tree, admin_a, tmp_path, monkeypatch):
+    from aixin.ingest import engine
+
+    monkeypatch.setattr(engine, "CHUNK", 2)
+    calls = {"n": 0}
+    real = engine.Engine._create
+
+    def crash_on_second_chunk(self, rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(self, rows)
+
+    monkeypatch.setattr(engine.Engine, "_create", crash_on_second_chunk)
+    batch = run(write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 6)]), actor=admin_a)
+    assert batch.status == BatchStatus.FAILED and "未写入任何数据" in batch.error
+    assert Child.objects.count() == 0 and ChildChange.objects.count() == 0
+
+
+def test_the_command_prints_one_json_object_with_the_counts(tree, tmp_path, capsys):
+    path = write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 4)])
+    call_command("import-children", str(path), "--source", "civil_affairs", "--json")
+    out = json.loads(capsys.readouterr().out)
+    assert (out["created"], out["updated"], out["unchanged"], out["rejected"]) == (3, 0, 0, 0)
+    assert ImportBatch.objects.get().pk == out["batch"]
+
+
+def test_only_admins_may_import(tree, users, tmp_path):
+    from aixin.lib.errors import NotAllowed
+
+    path = write_csv(tmp_path / "a.csv", [row(1, tree.village_a1)])
+    with pytest.raises(NotAllowed):
+        run(path, actor=users["town_supervisor"])
+    assert ImportBatch.objects.count() == 0
+    assert users["town_supervisor"].role == Role.TOWN_SUPERVISOR
+
+
+def test_a_whole_file_problem_writes_no_batch(tree, admin_a, tmp_path):
+    from aixin.ingest.reading import FileRejected
+
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"")
+    with pytest.raises(FileRejected):
+        run(path, actor=admin_a)
+    assert ImportBatch.objects.count() == 0
