@@ -11,6 +11,7 @@ with every change written to ChildChange with its source and batch.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,26 +22,16 @@ from django.db.models import F
 from django.utils import timezone
 
 from aixin.ingest import bulk, merge
-from aixin.ingest.columns import COLUMNS_BY_KEY, SOURCE_LABELS, STATUS_WORDS, Source
+from aixin.ingest.build import OUT_OF_SCOPE, Builder, BuildPool, Built, Village, worker_count
+from aixin.ingest.columns import COLUMNS_BY_KEY, SOURCE_LABELS, STATUS_WORDS
 from aixin.ingest.models import ChildSourceState, DuplicateSuspect, ImportBatch, ImportRejection
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, normalise_id, parse_row
-from aixin.lib.crypto import encrypt, mask_phone
-from aixin.lib.idnumber import mask as mask_id
-from aixin.lib.pinyin import search_key
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive, rules
-from aixin.registry.models import (
-    Child,
-    ChildChange,
-    ChildStatus,
-    Guardian,
-    GuardianshipType,
-    ParentCondition,
-)
+from aixin.registry.models import Child, ChildChange, ChildStatus, Guardian, ParentCondition
 from aixin.registry.services import snapshot
 
 CHUNK = 1000
-CIVIL_AFFAIRS = Source.CIVIL_AFFAIRS
 STATUS_LABELS = {
     "moved_away": "迁出",
     "dead": "死亡",
@@ -80,14 +71,6 @@ class Counts:
     suspects: int = 0
 
 
-@dataclass(frozen=True)
-class Village:
-    pk: int
-    path: str
-    town_id: int
-    district_id: int
-
-
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
@@ -99,12 +82,17 @@ def _cell_text(value: object) -> str:
 def row_hash(source: str, keys: Sequence[str | None], cells: Sequence[object]) -> str:
     """The hash of what a row says (recognised columns only, by key): equal rows → equal hash,
     whatever the column order or the unrecognised columns."""
-    parts = sorted(
-        f"{key}={_cell_text(cells[i]).strip()}"
-        for i, key in enumerate(keys)
-        if key is not None and i < len(cells)
-    )
-    return hashlib.sha1("\x1f".join([source, *parts]).encode(), usedforsecurity=False).hexdigest()
+    n = len(cells)
+    parts = [source]
+    for i in _key_order(tuple(keys)):
+        parts.append(_cell_text(cells[i]).strip() if i < n else "")
+    return hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+@functools.cache
+def _key_order(keys: tuple[str | None, ...]) -> tuple[int, ...]:
+    """Column positions ordered by their key, so that the hash ignores the column order."""
+    return tuple(i for _k, i in sorted((k, i) for i, k in enumerate(keys) if k is not None))
 
 
 class Engine:
@@ -144,18 +132,39 @@ class Engine:
             ).values_list("pk", "path", "town_id", "district_id")
         }
         self.reason = f"{self.source_label}数据导入"
+        self.builder = Builder(
+            source=self.source,
+            source_label=self.source_label,
+            keys=self.keys,
+            headers=self.headers,
+            today=today,
+            resolver=self.resolver,
+            villages=self.villages,
+            scope_path=self.scope_path,
+            actor_id=self.actor_id,
+        )
+        self.pool: BuildPool | None = None
 
     # -----------------------------------------------------------------------------------------
 
-    def run(self, rows: Iterable[tuple[int, Sequence[object]]]) -> Counts:
-        chunk: list[tuple[int, Sequence[object]]] = []
-        for item in rows:
-            chunk.append(item)
-            if len(chunk) >= CHUNK:
+    def run(self, rows: Iterable[tuple[int, Sequence[object]]], *, total: int = 0) -> Counts:
+        workers = worker_count(total)
+        self.pool = BuildPool(self.builder, workers) if workers else None
+        try:
+            chunk: list[tuple[int, Sequence[object]]] = []
+            for item in rows:
+                chunk.append(item)
+                if len(chunk) >= CHUNK:
+                    self._chunk(chunk)
+                    chunk = []
+            if chunk:
                 self._chunk(chunk)
-                chunk = []
-        if chunk:
-            self._chunk(chunk)
+            if self.pool is not None:
+                for built, size in self.pool.drain():
+                    self._create(built, size)
+        finally:
+            if self.pool is not None:
+                self.pool.close()
         self._flush_rejections()
         return self.counts
 
@@ -226,7 +235,7 @@ class Engine:
             ).values_list("pk", "child_id", "row_hash")
         }
 
-        to_create: list[tuple[ChildRow, Sequence[object], str]] = []
+        to_create: list[tuple[int, Sequence[object], str]] = []
         to_update: list[tuple[ChildRow, Sequence[object], int, str]] = []
         for row_number, cells, _number, index in keyed:
             found = existing.get(index)
@@ -246,6 +255,9 @@ class Engine:
                     self.counts.unchanged += 1
                     self._result(row_number, "unchanged", child_pk)
                     continue
+            if found is None:
+                to_create.append((row_number, cells, digest))  # parsed and built by the builder
+                continue
             try:
                 parsed = parse_row(
                     row_number, cells, self.keys, self.headers, self.resolver, today=self.today
@@ -254,181 +266,41 @@ class Engine:
                 self._reject(row_number, cells, exc.column, exc.reason)
                 continue
             village_id = parsed.values.get("village_id")
-            if isinstance(village_id, int):
-                target = self.villages.get(village_id)
-                if target is None or not self._in_scope(target.path):
-                    self._reject(
-                        row_number, cells, self._region_header(), "该村（社区）不在你的管辖范围内，本行未导入"
-                    )
-                    continue
-            if found is None:
-                if not isinstance(village_id, int):
-                    self._reject(
-                        row_number,
-                        cells,
-                        self._region_header(),
-                        "缺少居住地：请填写村(社区)代码或区县、乡镇、村名称",
-                    )
-                    continue
-                to_create.append((parsed, cells, digest))
-            else:
-                to_update.append((parsed, cells, found[0], digest))
+            if isinstance(village_id, int) and not self.builder.in_scope(village_id):
+                self._reject(row_number, cells, self.builder.region_header(), OUT_OF_SCOPE)
+                continue
+            to_update.append((parsed, cells, found[0], digest))
 
-        if to_create:
-            self._create(to_create)
         if to_update:
             self._update(to_update, states)
+        # Rows not sent to the builder are done now; the new ones once they are written.
+        self._advance(len(chunk) - len(to_create))
+        if self.pool is None:
+            self._create(self.builder.build(to_create), len(to_create))
+        else:
+            for built, size in self.pool.submit(to_create, len(to_create)):
+                self._create(built, size)
         self._flush_rejections()
-        self.done += len(chunk)
-        if self.progress is not None:
-            self.progress(self.done)
 
-    def _region_header(self) -> str:
-        for key in ("region_code", "village", "town", "district"):
-            if key in self.keys:
-                return self.headers[self.keys.index(key)]
-        return "村(社区)"
+    def _advance(self, rows: int) -> None:
+        self.done += rows
+        if self.progress is not None and rows:
+            self.progress(self.done)
 
     # -----------------------------------------------------------------------------------------
     # Creating
 
-    def _conditions_for(self, values: dict[str, Any], now: datetime.datetime) -> list[Any]:
-        evidence = f"{self.source_label}台账"
-        # Civil affairs certifies 事实无人抚养 (渝民发〔2021〕5号) after checking the six-month
-        # thresholds; its ledger states the parents' situations without their dates.
-        certified = bool(values.get("is_de_facto_unsupported")) and self.source == CIVIL_AFFAIRS
-        conds: list[Any] = []
-        for parent, key in merge.PARENT_KEYS.items():
-            for kind in values.get(key) or []:
-                cond = bulk.new(
-                    ParentCondition,
-                    parent=parent,
-                    kind=kind,
-                    evidence=evidence,
-                    created_at=now,
-                    updated_at=now,
-                )
-                if certified:
-                    self._certify(cond)
-                conds.append(cond)
-        if (
-            values.get("is_left_behind")
-            and "father_situation" not in values
-            and "mother_situation" not in values
-        ):
-            # A ledger of left-behind children without the parents' columns: both parents are
-            # away for work (the common case the ledger's category states).
-            for parent in ("father", "mother"):
-                conds.append(
-                    bulk.new(
-                        ParentCondition,
-                        parent=parent,
-                        kind="working_away",
-                        evidence=f"{evidence}：农村留守儿童",
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        return conds
-
-    def _certify(self, cond: Any) -> None:
-        if cond.kind in rules.TERM_THRESHOLD and cond.term_months is None:
-            cond.term_months = rules.SIX_MONTHS
-            cond.evidence += "；民政认定事实无人抚养儿童，期限按认定标准记为6个月"
-        elif cond.kind == rules.LOST and cond.started_on is None:
-            cond.started_on = _months_before(self.today, rules.SIX_MONTHS)
-            cond.evidence += "；民政认定事实无人抚养儿童，失联起始日期按认定标准记为6个月前"
-
-    def _category_problem(self, child: Child, values: dict[str, Any], conds: list[rules.Condition]) -> str:
-        """A category the row states that the rules do not give (the registry derives them)."""
-        if values.get("is_de_facto_unsupported") and not child.is_de_facto_unsupported:
-            return (
-                "标为事实无人抚养儿童，但父母情形不满足认定条件：请在“父亲情况”“母亲情况”中填写"
-                "（如服刑在押、重残、重病、失联、死亡），认定以父母情形为准"
-            )
-        if values.get("is_left_behind") and not child.is_left_behind:
-            lines = rules.explain_categories(
-                conds,
-                birth_date=child.birth_date,
-                rural=child.household_type == "rural",
-                full_time_student=child.full_time_student,
-                today=self.today,
-            )
-            return f"标为农村留守儿童，但按规则不符合：{lines[0].split('。', 1)[-1]}"
-        return ""
-
-    def _new_child(self, parsed: ChildRow, now: datetime.datetime) -> tuple[Any, list[Any], str]:
-        values = parsed.values
-        number = parsed.id_number
-        child = bulk.new(
-            Child, created_by_id=self.actor_id, source=self.source, created_at=now, updated_at=now
-        )
-        child.name = str(values["name"])
-        child.name_pinyin = search_key(child.name)
-        child.id_number_encrypted = encrypt(number, context=derive.ID_CONTEXT)
-        child.id_number_index = derive.id_number_index(number)
-        child.id_number_masked = mask_id(number)
-        child.birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-        child.sex = "M" if int(number[16]) % 2 else "F"
-        sources: dict[str, str] = {"name": self.source}
-        for name in merge.PLAIN_FIELDS:
-            if name in values:
-                setattr(child, name, values[name])
-                sources[name] = self.source
-        if child.other_difficulty_reasons:
-            child.is_other_difficulty = True
-        village = self.villages[int(values["village_id"])]  # type: ignore[call-overload]
-        child.region_id = village.pk
-        child.town_id = village.town_id
-        child.district_id = village.district_id
-        sources["region"] = self.source
-        for key in ("father_situation", "mother_situation"):
-            if key in values:
-                sources[key] = self.source
-        if any(k in values for k in ("guardian_name", "guardian_phone", "guardian_relation")):
-            sources["guardian"] = self.source
-        child.notes = str(values.get("notes", ""))
-        child.field_sources = sources
-        conds = self._conditions_for(values, now)
-        rule_conds = [
-            rules.Condition(parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months)
-            for c in conds
-        ]
-        derive.apply_rules(child, rule_conds, today=self.today)
-        return child, conds, self._category_problem(child, values, rule_conds)
-
-    def _guardian_for(self, values: dict[str, Any], child_id: int, now: datetime.datetime) -> Any:
-        name = str(values.get("guardian_name", "")).strip()
-        if not name:
-            return None
-        phone = str(values.get("guardian_phone", ""))
-        return bulk.new(
-            Guardian,
-            child_id=child_id,
-            name=name[:50],
-            relation=str(values.get("guardian_relation", "")).strip()[:20] or "监护人",
-            phone_encrypted=encrypt(phone, context=derive.PHONE_CONTEXT),
-            phone_index=derive.phone_index(phone) if phone else "",
-            phone_masked=mask_phone(phone) if phone else "",
-            guardianship_type=GuardianshipType.OTHER
-            if values.get("guardian_relation")
-            else GuardianshipType.PARENT,
-            is_primary=True,
-            created_at=now,
-            updated_at=now,
-        )
-
-    def _create(self, rows: list[tuple[ChildRow, Sequence[object], str]]) -> None:
+    def _create(self, built: list[Built], size: int) -> None:
         now = timezone.now()
-        made: list[tuple[ChildRow, Any, list[Any], str]] = []
-        for parsed, cells, digest in rows:
-            child, conds, problem = self._new_child(parsed, now)
-            if problem:
-                header = self._header_of("categories", "is_left_behind", "is_de_facto_unsupported")
-                self._reject(parsed.row_number, cells, header, problem)
+        made: list[tuple[ChildRow, Any, list[Any], str, Any]] = []
+        for item in built:
+            if item.reason:
+                self._reject(item.row_number, item.cells, item.column, item.reason)
                 continue
-            made.append((parsed, child, conds, digest))
+            assert item.parsed is not None and item.conds is not None
+            made.append((item.parsed, item.child, item.conds, item.digest, item.guardian))
         if not made:
+            self._advance(size)
             return
         children = [m[1] for m in made]
         # Duplicate suspects: same pinyin, birth date and village, different ID number, against
@@ -444,9 +316,9 @@ class Engine:
         changes: list[Any] = []
         states: list[Any] = []
         suspects: list[DuplicateSuspect] = []
-        for parsed, child, conds, digest in made:
-            guardian = self._guardian_for(parsed.values, child.pk, now)
+        for parsed, child, conds, digest, guardian in made:
             if guardian is not None:
+                guardian.child_id = child.pk
                 guardians.append(guardian)
             for cond in conds:
                 cond.child_id = child.pk
@@ -476,12 +348,7 @@ class Engine:
         if suspects:
             DuplicateSuspect.objects.bulk_create(suspects, ignore_conflicts=True)
             self.counts.suspects += len(suspects)
-
-    def _header_of(self, *keys: str) -> str:
-        for key in keys:
-            if key in self.keys:
-                return self.headers[self.keys.index(key)]
-        return ""
+        self._advance(size)
 
     def _status_change(self, child_pk: int, status: str, now: datetime.datetime) -> Any:
         return self._change(child_pk, "child_status", "", STATUS_LABELS.get(status, status), now)
@@ -524,7 +391,7 @@ class Engine:
                     changed = self._merge(child, parsed.values, regions, changes, now)
             except _Refused as exc:
                 del changes[mark:]
-                header = self._header_of("categories", "is_left_behind", "is_de_facto_unsupported")
+                header = self.builder.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
                 self._reject(parsed.row_number, cells, header, str(exc))
                 continue
             state = states.get(child_pk)
@@ -636,7 +503,7 @@ class Engine:
         ]
         derive.apply_rules(child, rule_conds, today=self.today)
         if values.get("is_de_facto_unsupported") and not child.is_de_facto_unsupported:
-            raise _Refused(self._category_problem(child, values, rule_conds))
+            raise _Refused(self.builder.category_problem(child, values, rule_conds))
         after = snapshot(child)
         if status:
             extra.append(("child_status", "", STATUS_LABELS.get(status, status)))
@@ -687,7 +554,7 @@ class Engine:
         if primary is None or (name and name != primary.name):
             if not name:
                 return None
-            row = self._guardian_for(values, child.pk, now)
+            row = self.builder.guardian_for(values, child.pk, now)
             assert row is not None
             fresh = Guardian(**{k: v for k, v in vars(row).items() if k not in ("pk", "id")})
             fresh.save()
@@ -706,11 +573,6 @@ class Engine:
             return None
         primary.save()
         return old, text(primary)
-
-
-def _months_before(day: datetime.date, months: int) -> datetime.date:
-    index = day.year * 12 + day.month - 1 - months
-    return datetime.date(index // 12, index % 12 + 1, min(day.day, 28)) - datetime.timedelta(days=1)
 
 
 def status_label(code: str) -> str:

@@ -92,8 +92,16 @@ def normalise_text(value: object) -> str:
     if s.isprintable():
         if "  " in s:
             s = _SPACE_RUN.sub(" ", s)
-        return s.strip()
-    return _SPACE_RUN.sub(" ", s).strip()
+        return _unneutralise(s.strip())
+    return _unneutralise(_SPACE_RUN.sub(" ", s).strip())
+
+
+def _unneutralise(s: str) -> str:
+    """Our own workbooks put an apostrophe before text that looks like a formula
+    (aixin.lib.excel.neutralise); a re-uploaded rejected-rows file brings it back."""
+    if s[:1] == "'" and s[1:2] in ("=", "+", "-", "@"):
+        return s[1:]
+    return s
 
 
 # ---------------------------------------------------------------------------------------------

@@ -294,7 +294,7 @@ def _run_atomic(batch: ImportBatch, engine: Engine, rows: Any, *, today: datetim
 
     try:
         with transaction.atomic():
-            engine.run(rows)
+            engine.run(rows, total=batch.total_rows)
             alerts = {} if batch.dry_run else after_batch(batch, today=today)
             _finish(batch, engine, alerts)
             if batch.dry_run:

@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from aixin.ingest.columns import COLUMNS, Column, match_header
 from aixin.lib.idnumber import check_character
-from aixin.pairing.exports import Styled, XlsxStyle, streamed_workbook_bytes
+from aixin.lib.xlsx_stream import Styled, XlsxStyle, streamed_workbook_bytes
 
 DATA_SHEET = "儿童信息"
 INSTRUCTIONS_SHEET = "填写说明"

@@ -145,6 +145,9 @@ def pairing_propose(
         {"to": P.PROPOSED.value},
         action=AuditAction.CREATE,
     )
+    from aixin.alerts.services import resolve_satisfied
+
+    resolve_satisfied(children=[pairing.child_id])  # the "unpaired" alert is answered
     return pairing
 
 

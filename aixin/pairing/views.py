@@ -32,13 +32,13 @@ from aixin.lib.errors import DomainError
 from aixin.lib.excel import workbook_bytes, xlsx_response
 from aixin.lib.idnumber import age_on
 from aixin.lib.uploads import content_type_for, extension_of
+from aixin.lib.xlsx_stream import streamed_workbook_bytes
 from aixin.pairing import services
 from aixin.pairing.exports import (
     STATUS_HEADERS,
     STATUS_TITLE,
     STATUS_WIDTHS,
     pairing_status_rows,
-    streamed_workbook_bytes,
 )
 from aixin.pairing.forms import DECLINE_REASONS, CancelForm, ConsentForm, EndForm, ProposeForm, RespondForm
 from aixin.pairing.models import OPEN_STATUSES, GuardianConsent, PairingStatus

@@ -614,7 +614,8 @@ def _restamp_records(villages: list[Region]) -> int:
             count += Volunteer.objects.filter(home_region_id__in=chunk).update(
                 district_id=district_id, town_id=town_id
             )
+            # updated_at moves too: civil affairs systems poll pairings by changed_since.
             count += Pairing.objects.filter(village_id__in=chunk, status__in=OPEN_STATUSES).update(
-                district_id=district_id, town_id=town_id
+                district_id=district_id, town_id=town_id, updated_at=timezone.now()
             )
     return count

@@ -531,6 +531,9 @@ def child_close(*, actor: Any, child_id: Any, reason: str, request: HttpRequest 
         ]
     )
     _audit(actor, AuditAction.TRANSITION, child, f"儿童退出台账：{reason}", request)
+    from aixin.alerts.services import resolve_satisfied
+
+    resolve_satisfied(children=[child.pk])  # alerts about a child who left the register close
     return child
 
 

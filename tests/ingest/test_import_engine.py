@@ -245,3 +245,39 @@ def test_a_whole_file_problem_writes_no_batch(tree, admin_a, tmp_path):
     with pytest.raises(FileRejected):
         run(path, actor=admin_a)
     assert ImportBatch.objects.count() == 0
+
+
+def test_a_large_batch_built_in_worker_processes_gives_the_same_registry(
+    tree, admin_a, tmp_path, monkeypatch
+):
+    from aixin.ingest import build, engine
+
+    monkeypatch.setattr(build, "PARALLEL_FROM_ROWS", 1)
+    monkeypatch.setenv("AIXIN_IMPORT_WORKERS", "2")
+    monkeypatch.setattr(engine, "CHUNK", 3)
+    started = []
+    real_pool = build.BuildPool.__init__
+
+    def spy(self, builder, workers):
+        started.append(workers)
+        real_pool(self, builder, workers)
+
+    monkeypatch.setattr(build.BuildPool, "__init__", spy)
+    bad = row(5, tree.village_a1)
+    bad[3] = "500101999999"
+    rows = [row(i, tree.village_a1b if i % 2 else tree.village_a2) for i in range(1, 12) if i != 5] + [bad]
+    batch = run(write_csv(tmp_path / "a.csv", rows), actor=admin_a)
+    assert started == [2]
+    assert batch.counts == {"created": 10, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert batch.rejections.get().column == "村(社区)代码"
+    child = Child.objects.get(id_number_index=derive_index(ident(3)))
+    assert child.region_id == tree.village_a1b.pk and child.guardians.count() == 1
+    assert child.parent_conditions.count() == 2 and child.is_left_behind
+    again = run(write_csv(tmp_path / "a.csv", rows), actor=admin_a)
+    assert again.counts["unchanged"] == 10
+
+
+def derive_index(number: str) -> str:
+    from aixin.registry.derive import id_number_index
+
+    return id_number_index(number)

@@ -1,0 +1,293 @@
+"""Building new children from department rows: parse, check, derive, encrypt — the CPU-heavy
+half of an import, free of database access so that it can run in worker processes.
+
+A `Builder` is plain data (it pickles): the engine uses one in-process for small batches and,
+for large ones, sends chunks of rows to a pool of worker processes that build while the engine
+writes (see Engine and `BuildPool`). The result for each row is either a rejection or the rows
+to insert (child, parent conditions, guardian) as `bulk.new` namespaces.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pickle
+from collections import deque
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+from django.utils import timezone
+
+from aixin.ingest import bulk, merge, worker
+from aixin.ingest.columns import Source
+from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, parse_row
+from aixin.lib.crypto import encrypt, mask_phone
+from aixin.lib.idnumber import mask as mask_id
+from aixin.lib.pinyin import search_key
+from aixin.registry import derive, rules
+from aixin.registry.models import Child, Guardian, GuardianshipType, ParentCondition
+
+CIVIL_AFFAIRS = Source.CIVIL_AFFAIRS
+OUT_OF_SCOPE = "该村（社区）不在你的管辖范围内，本行未导入"
+NO_RESIDENCE = "缺少居住地：请填写村(社区)代码或区县、乡镇、村名称"
+# Build in worker processes from this many rows on (below it, starting them costs more).
+PARALLEL_FROM_ROWS = int(os.environ.get("AIXIN_IMPORT_PARALLEL_FROM", "20000"))
+IN_FLIGHT = 3  # chunks handed to the pool ahead of the engine
+
+
+@dataclass(frozen=True)
+class Village:
+    pk: int
+    path: str
+    town_id: int
+    district_id: int
+
+
+@dataclass
+class Built:
+    """One new row, ready to insert, or its rejection."""
+
+    row_number: int
+    cells: Sequence[object]
+    digest: str
+    column: str = ""
+    reason: str = ""  # set when rejected
+    parsed: ChildRow | None = None
+    child: Any = None
+    conds: list[Any] | None = None
+    guardian: Any = None
+
+
+@dataclass
+class Builder:
+    source: str
+    source_label: str
+    keys: list[str | None]
+    headers: list[str]
+    today: datetime.date
+    resolver: RegionResolver
+    villages: dict[int, Village]
+    scope_path: str
+    actor_id: int | None
+
+    def header_of(self, *keys: str) -> str:
+        for key in keys:
+            if key in self.keys:
+                return self.headers[self.keys.index(key)]
+        return ""
+
+    def region_header(self) -> str:
+        return self.header_of("region_code", "village", "town", "district") or "村(社区)"
+
+    def in_scope(self, village_id: int) -> bool:
+        village = self.villages.get(village_id)
+        return village is not None and village.path.startswith(self.scope_path)
+
+    def build(self, rows: Sequence[tuple[int, Sequence[object], str]]) -> list[Built]:
+        now = timezone.now()
+        out: list[Built] = []
+        for row_number, cells, digest in rows:
+            item = Built(row_number, cells, digest)
+            out.append(item)
+            try:
+                parsed = parse_row(
+                    row_number, cells, self.keys, self.headers, self.resolver, today=self.today
+                )
+            except RowRejected as exc:
+                item.column, item.reason = exc.column, exc.reason
+                continue
+            village_id = parsed.values.get("village_id")
+            if not isinstance(village_id, int):
+                item.column, item.reason = self.region_header(), NO_RESIDENCE
+                continue
+            if not self.in_scope(village_id):
+                item.column, item.reason = self.region_header(), OUT_OF_SCOPE
+                continue
+            child, conds, problem = self.new_child(parsed, now)
+            if problem:
+                item.column = self.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
+                item.reason = problem
+                continue
+            item.parsed, item.child, item.conds = parsed, child, conds
+            item.guardian = self.guardian_for(parsed.values, 0, now)
+        return out
+
+    def conditions_for(self, values: dict[str, Any], now: datetime.datetime) -> list[Any]:
+        evidence = f"{self.source_label}台账"
+        # Civil affairs certifies 事实无人抚养 (渝民发〔2021〕5号) after checking the six-month
+        # thresholds; its ledger states the parents' situations without their dates.
+        certified = bool(values.get("is_de_facto_unsupported")) and self.source == CIVIL_AFFAIRS
+        conds: list[Any] = []
+        for parent, key in merge.PARENT_KEYS.items():
+            for kind in values.get(key) or []:
+                cond = bulk.new(
+                    ParentCondition,
+                    parent=parent,
+                    kind=kind,
+                    evidence=evidence,
+                    created_at=now,
+                    updated_at=now,
+                )
+                if certified:
+                    self._certify(cond)
+                conds.append(cond)
+        if (
+            values.get("is_left_behind")
+            and "father_situation" not in values
+            and "mother_situation" not in values
+        ):
+            # A ledger of left-behind children without the parents' columns: both parents are
+            # away for work (the common case the ledger's category states).
+            for parent in ("father", "mother"):
+                conds.append(
+                    bulk.new(
+                        ParentCondition,
+                        parent=parent,
+                        kind="working_away",
+                        evidence=f"{evidence}：农村留守儿童",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        return conds
+
+    def _certify(self, cond: Any) -> None:
+        if cond.kind in rules.TERM_THRESHOLD and cond.term_months is None:
+            cond.term_months = rules.SIX_MONTHS
+            cond.evidence += "；民政认定事实无人抚养儿童，期限按认定标准记为6个月"
+        elif cond.kind == rules.LOST and cond.started_on is None:
+            cond.started_on = _months_before(self.today, rules.SIX_MONTHS)
+            cond.evidence += "；民政认定事实无人抚养儿童，失联起始日期按认定标准记为6个月前"
+
+    def category_problem(self, child: Any, values: dict[str, Any], conds: list[rules.Condition]) -> str:
+        """A category the row states that the rules do not give (the registry derives them)."""
+        if values.get("is_de_facto_unsupported") and not child.is_de_facto_unsupported:
+            return (
+                "标为事实无人抚养儿童，但父母情形不满足认定条件：请在“父亲情况”“母亲情况”中填写"
+                "（如服刑在押、重残、重病、失联、死亡），认定以父母情形为准"
+            )
+        if values.get("is_left_behind") and not child.is_left_behind:
+            lines = rules.explain_categories(
+                conds,
+                birth_date=child.birth_date,
+                rural=child.household_type == "rural",
+                full_time_student=child.full_time_student,
+                today=self.today,
+            )
+            return f"标为农村留守儿童，但按规则不符合：{lines[0].split('。', 1)[-1]}"
+        return ""
+
+    def new_child(self, parsed: ChildRow, now: datetime.datetime) -> tuple[Any, list[Any], str]:
+        values = parsed.values
+        number = parsed.id_number
+        child = bulk.new(
+            Child, created_by_id=self.actor_id, source=self.source, created_at=now, updated_at=now
+        )
+        child.name = str(values["name"])
+        child.name_pinyin = search_key(child.name)
+        child.id_number_encrypted = encrypt(number, context=derive.ID_CONTEXT)
+        child.id_number_index = derive.id_number_index(number)
+        child.id_number_masked = mask_id(number)
+        child.birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        child.sex = "M" if int(number[16]) % 2 else "F"
+        sources: dict[str, str] = {"name": self.source}
+        for name in merge.PLAIN_FIELDS:
+            if name in values:
+                setattr(child, name, values[name])
+                sources[name] = self.source
+        if child.other_difficulty_reasons:
+            child.is_other_difficulty = True
+        village = self.villages[int(values["village_id"])]  # type: ignore[call-overload]
+        child.region_id = village.pk
+        child.town_id = village.town_id
+        child.district_id = village.district_id
+        sources["region"] = self.source
+        for key in ("father_situation", "mother_situation"):
+            if key in values:
+                sources[key] = self.source
+        if any(k in values for k in ("guardian_name", "guardian_phone", "guardian_relation")):
+            sources["guardian"] = self.source
+        child.notes = str(values.get("notes", ""))
+        child.field_sources = sources
+        conds = self.conditions_for(values, now)
+        rule_conds = [
+            rules.Condition(parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months)
+            for c in conds
+        ]
+        derive.apply_rules(child, rule_conds, today=self.today)
+        return child, conds, self.category_problem(child, values, rule_conds)
+
+    def guardian_for(self, values: dict[str, Any], child_id: int, now: datetime.datetime) -> Any:
+        name = str(values.get("guardian_name", "")).strip()
+        if not name:
+            return None
+        phone = str(values.get("guardian_phone", ""))
+        return bulk.new(
+            Guardian,
+            child_id=child_id,
+            name=name[:50],
+            relation=str(values.get("guardian_relation", "")).strip()[:20] or "监护人",
+            phone_encrypted=encrypt(phone, context=derive.PHONE_CONTEXT),
+            phone_index=derive.phone_index(phone) if phone else "",
+            phone_masked=mask_phone(phone) if phone else "",
+            guardianship_type=GuardianshipType.OTHER
+            if values.get("guardian_relation")
+            else GuardianshipType.PARENT,
+            is_primary=True,
+            created_at=now,
+            updated_at=now,
+        )
+
+
+def _months_before(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - months
+    return datetime.date(index // 12, index % 12 + 1, min(day.day, 28)) - datetime.timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker pool
+
+
+def worker_count(total_rows: int) -> int:
+    """How many build processes a batch of `total_rows` gets (0: build in-process)."""
+    configured = os.environ.get("AIXIN_IMPORT_WORKERS")
+    workers = int(configured) if configured else min(2, max(0, (os.cpu_count() or 1) - 1) or 1)
+    return workers if total_rows >= PARALLEL_FROM_ROWS and workers > 0 else 0
+
+
+class BuildPool:
+    """Chunks go in in order and come out in the same order, built by worker processes
+    (spawned, so that they share no database connection with the engine)."""
+
+    def __init__(self, builder: Builder, workers: int) -> None:
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("spawn"),
+            initializer=worker.init,
+            initargs=(pickle.dumps(builder),),
+        )
+        self.pending: deque[tuple[Future[list[Built]], Any]] = deque()
+
+    def submit(
+        self, rows: list[tuple[int, Sequence[object], str]], tag: Any
+    ) -> list[tuple[list[Built], Any]]:
+        """Queue a chunk; returns the chunks that are ready, oldest first."""
+        self.pending.append((self.executor.submit(worker.build, rows), tag))
+        ready = []
+        while len(self.pending) > IN_FLIGHT or (self.pending and self.pending[0][0].done()):
+            future, done_tag = self.pending.popleft()
+            ready.append((future.result(), done_tag))
+        return ready
+
+    def drain(self) -> list[tuple[list[Built], Any]]:
+        ready = []
+        while self.pending:
+            future, tag = self.pending.popleft()
+            ready.append((future.result(), tag))
+        return ready
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
