@@ -119,7 +119,7 @@ class Builder:
         evidence = f"{self.source_label}台账"
         # Civil affairs certifies 事实无人抚养 (渝民发〔2021〕5号) after checking the six-month
         # thresholds; its ledger states the parents' situations without their dates.
-        certified = bool(values.get("is_de_facto_unsupported")) and self.source == CIVIL_AFFAIRS
+        certified = self.certifies(values)
         conds: list[Any] = []
         for parent, key in merge.PARENT_KEYS.items():
             for kind in values.get(key) or []:
@@ -132,7 +132,7 @@ class Builder:
                     updated_at=now,
                 )
                 if certified:
-                    self._certify(cond)
+                    self.certify(cond)
                 conds.append(cond)
         if (
             values.get("is_left_behind")
@@ -154,7 +154,10 @@ class Builder:
                 )
         return conds
 
-    def _certify(self, cond: Any) -> None:
+    def certifies(self, values: dict[str, Any]) -> bool:
+        return bool(values.get("is_de_facto_unsupported")) and self.source == CIVIL_AFFAIRS
+
+    def certify(self, cond: Any) -> None:
         if cond.kind in rules.TERM_THRESHOLD and cond.term_months is None:
             cond.term_months = rules.SIX_MONTHS
             cond.evidence += "；民政认定事实无人抚养儿童，期限按认定标准记为6个月"

@@ -478,11 +478,13 @@ class Engine:
                     c.ended_on = self.today
                     c.save(update_fields=["ended_on", "updated_at"])
             for kind in sorted(want - have):
-                conditions.append(
-                    ParentCondition.objects.create(
-                        child=child, parent=parent, kind=kind, evidence=f"{self.source_label}台账"
-                    )
+                cond = ParentCondition(
+                    child=child, parent=parent, kind=kind, evidence=f"{self.source_label}台账"
                 )
+                if self.builder.certifies(values):
+                    self.builder.certify(cond)
+                cond.save()
+                conditions.append(cond)
             label = "父亲" if parent == "father" else "母亲"
             old = "、".join(rules.KIND_LABELS.get(k, k) for k in sorted(have)) or "无"
             new = "、".join(rules.KIND_LABELS.get(k, k) for k in sorted(want)) or "无（在家）"

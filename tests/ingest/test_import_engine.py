@@ -281,3 +281,30 @@ def derive_index(number: str) -> str:
     from aixin.registry.derive import id_number_index
 
     return id_number_index(number)
+
+
+def test_civil_affairs_certifies_de_facto_unsupported_children_without_dates(tree, admin_a, tmp_path):
+    certified = row(1, tree.village_a1, category="事实无人抚养儿童")
+    certified[7], certified[8] = "服刑在押", "失联"
+    batch = run(write_csv(tmp_path / "a.csv", [certified, row(2, tree.village_a1)]), actor=admin_a)
+    assert batch.counts["created"] == 2
+    child = Child.objects.get(id_number_index=derive_index(ident(1)))
+    assert child.is_de_facto_unsupported and child.care_tier == "one_to_one"
+    assert all("民政认定" in c.evidence for c in child.parent_conditions.all())
+
+    # A child already registered as left behind whom civil affairs now certifies.
+    later = row(2, tree.village_a1, category="事实无人抚养儿童")
+    later[7], later[8] = "服刑在押", "失联"
+    again = run(write_csv(tmp_path / "b.csv", [later]), actor=admin_a)
+    assert again.counts == {"created": 0, "updated": 1, "unchanged": 0, "rejected": 0}
+    assert Child.objects.get(id_number_index=derive_index(ident(2))).is_de_facto_unsupported
+
+
+def test_education_cannot_declare_a_child_de_facto_unsupported_without_dated_conditions(
+    tree, admin_a, tmp_path
+):
+    stated = row(1, tree.village_a1, category="事实无人抚养儿童")
+    stated[7], stated[8] = "服刑在押", "失联"
+    batch = run(write_csv(tmp_path / "a.csv", [stated]), source="education", actor=admin_a)
+    assert batch.counts["rejected"] == 1 and "父母情形" in batch.rejections.get().reason
+    assert Child.objects.count() == 0
