@@ -17,7 +17,8 @@ PROJECT_DIR = BASE_DIR.parent
 
 
 def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    """The variable's value; unset or empty (`DATABASE_URL= make demo`) gives the default."""
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool) -> bool:

@@ -79,6 +79,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.monotonic()
     summary = seed_demo(
         SeedOptions(
+            ledger=False,  # keep the counts comparable with earlier runs
             children=args.children,
             volunteers=args.volunteers,
             months=args.months,

@@ -38,3 +38,13 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _queue_in_memory(monkeypatch):
+    """Each test gets an empty in-memory task queue store: nothing is written to the demo's
+    var/queue.sqlite3, and import progress of one test never leaks into another."""
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import MemoryStorage
+
+    monkeypatch.setattr(HUEY, "storage", MemoryStorage(HUEY.name))

@@ -75,6 +75,8 @@ class SeedOptions:
     pair_share: float = 0.5
     load_regions: bool = True
     use_copy: bool | None = None  # None: COPY on PostgreSQL, bulk_create elsewhere
+    # Import the demo civil-affairs ledger of 酉阳 at the end (aixin.demo.ledger).
+    ledger: bool = True
 
 
 @dataclass
@@ -93,6 +95,7 @@ class SeedSummary:
     participations: int = 0
     children_in_activities: int = 0
     users: list[str] = field(default_factory=list)
+    ledger: str = ""  # what the demo ledger import did (aixin.demo.ledger.summary_line)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
@@ -116,6 +119,7 @@ class SeedSummary:
             f"团体活动：{self.activities} 场，参与 {self.participations} 人次，覆盖儿童 "
             f"{self.children_in_activities} 名（{100 * self.children_in_activities / n:.0f}%）",
             f"演示账号：{'、'.join(self.users)}（密码 {DEMO_PASSWORD}）",
+            *([self.ledger] if self.ledger else []),
             f"用时 {self.seconds:.1f} 秒",
         ]
 
@@ -1342,6 +1346,14 @@ def seed_demo(opts: SeedOptions, *, log: Callable[[str], None] = _log_noop) -> S
         b.rebuild_progress()
         log("正在生成团体活动…")
         b.build_activities(places, children, staff)
+    if opts.ledger:
+        # After the block above: the import runs in its own transaction (aixin.ingest).
+        from aixin.demo.ledger import import_demo_ledger, summary_line
+
+        log("正在导入示例民政台账…")
+        batch = import_demo_ledger(today=b.today, log=log, seed=opts.seed)
+        if batch is not None:
+            b.summary.ledger = summary_line(batch)
     b.summary.seconds = time.monotonic() - started
     return b.summary
 

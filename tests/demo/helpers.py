@@ -17,7 +17,12 @@ def seed_small(seed: int = 7, **overrides: object) -> SeedSummary:
     """300 children and 100 mothers over all districts, with a small town/village tree so that
     the tests stay quick (the command itself uses the full demo tree)."""
     opts = SeedOptions(
-        children=300, volunteers=100, seed=seed, towns_per_district=(2, 3), villages_per_town=(2, 3)
+        children=300,
+        volunteers=100,
+        seed=seed,
+        towns_per_district=(2, 3),
+        villages_per_town=(2, 3),
+        ledger=False,  # the demo ledger import has tests of its own (test_demo_ledger.py)
     )
     for key, value in overrides.items():
         setattr(opts, key, value)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.urls import NoReverseMatch, reverse
 
 from aixin.accounts.models import Role
+from aixin.demo.ledger import ledger_path
 from aixin.demo.seed import DEMO_PASSWORD, demo_users
 
 
@@ -61,3 +62,5 @@ class Command(BaseCommand):
             if i == 0:
                 self.stdout.write(line)
         self.stdout.write(line)
+        if ledger_path().is_file():
+            self.stdout.write(f"示例民政台账（可在“数据导入”页上传试用）：{ledger_path()}")
