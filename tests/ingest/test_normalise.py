@@ -255,7 +255,7 @@ def test_a_typical_ledger_row_becomes_canonical_values():
             "母亲情况": "在家",
             "儿童类别": "农村留守儿童",
             "儿童状态": "在册",
-            "备注": "=1+1",
+            "备注": "+1 需回访",
         }
     )
     assert row.row_number == 7
@@ -280,7 +280,7 @@ def test_a_typical_ledger_row_becomes_canonical_values():
         "is_other_difficulty": False,
         "is_justice_involved": False,
         "child_status": "",
-        "notes": "=1+1",
+        "notes": "+1 需回访",
         "village_id": 1,
     }
 
