@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from aixin.accounts.access import (
@@ -23,7 +25,7 @@ from aixin.accounts.access import (
 )
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
-from aixin.ingest import selectors, services, workbooks
+from aixin.ingest import reading, selectors, services, workbooks
 from aixin.ingest.forms import SuspectDecisionForm, UploadForm
 from aixin.ingest.models import BatchStatus, ImportBatch
 from aixin.lib.errors import DomainError
@@ -45,12 +47,37 @@ def _progress_context(batch: ImportBatch) -> dict[str, Any]:
     return {"batch": batch, "progress": progress, "active": active}
 
 
+class _SizeLimit(FileUploadHandler):
+    """Stops storing an upload as soon as it passes the import limit, so a 200 MB file is not
+    written to disk first; the view then says the file is too large (nothing else is read)."""
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if start + len(raw_data) > reading.MAX_FILE_BYTES:
+            self.request.upload_too_large = True  # type: ignore[union-attr]
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
 @access(*ADMINS)
+@csrf_exempt  # checked by _batch_list, after the size limit is in place (Django's documented way)
 def batch_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        request.upload_handlers = [_SizeLimit(request), *request.upload_handlers]
+    return _batch_list(request)
+
+
+@csrf_protect
+def _batch_list(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     if request.method == "POST":
         form = UploadForm(request.POST, request.FILES)
-        if form.is_valid():
+        if getattr(request, "upload_too_large", False):
+            limit = reading.MAX_FILE_BYTES // 1024 // 1024
+            form.add_error("file", _("文件过大：单个文件不能超过%(n)dMB，请拆分后上传") % {"n": limit})
+        elif form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 batch = services.start_file_import(

@@ -374,3 +374,31 @@ def test_a_manual_change_is_shown_as_manual_entry(tree: Any, admin_a: Any, login
     page = login(admin_a).get(reverse("registry:child_detail", args=[child.pk])).content.decode()
     assert "手工录入" in page
     assert "就读学校" in page
+
+
+def test_a_file_over_the_limit_is_stopped_while_uploading_and_the_form_says_so(
+    tree: Any, admin_a: Any, login: Any, monkeypatch: Any
+) -> None:
+    from aixin.ingest import reading
+
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 200)
+    client = login(admin_a)
+    rows = [good_row(i, tree.village_a1) for i in range(1, 20)]  # well over 200 bytes
+    response = upload(client, rows)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "文件过大" in body and "请拆分后上传" in body
+    assert ImportBatch.objects.count() == 0
+
+
+def test_the_upload_still_requires_the_csrf_token(tree: Any, admin_a: Any) -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_a)
+    response = client.post(
+        reverse("ingest:batch_list"),
+        {"source": "civil_affairs", "file": csv_upload([good_row(1, tree.village_a1)])},
+    )
+    assert response.status_code == 403
+    assert ImportBatch.objects.count() == 0
