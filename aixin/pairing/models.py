@@ -71,6 +71,9 @@ class Pairing(models.Model):
             models.Index(fields=["district", "status"]),
             models.Index(fields=["town", "status"]),
             models.Index(fields=["volunteer", "status"]),
+            # Civil-affairs systems poll GET /pairings?changed_since= (R-4.6), city-wide or per district.
+            models.Index(fields=["updated_at"], name="pairing_changed"),
+            models.Index(fields=["district", "updated_at"], name="pairing_district_changed"),
         ]
 
     def __str__(self) -> str:
