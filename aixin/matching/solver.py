@@ -1,0 +1,175 @@
+"""Exact assignment of children to loving mothers (R-6.2, issue 4): min-cost flow with the
+program's priorities applied lexicographically. Framework-free (numpy + OR-Tools).
+
+The network (shared/reference/matching-notes.md): one node per child (supply 1), one per mother,
+one sink. Arcs: child → mother for each candidate pair (capacity 1, the pair's cost); mother →
+sink (capacity = her free capacity, cost 0); child → sink, "unassigned" (capacity 1) with a
+penalty. Every instance is feasible, and the penalties make the optimum lexicographic:
+
+1. as few must-cover children (scattered orphans, de-facto unsupported) unmatched as possible,
+2. then as few other children unmatched as possible,
+3. then the lowest total cost.
+
+With costs in [0, C] and n children (n_o of them not must-cover), a total cost differs by at most
+n·C between two assignments, so P_other = n·C + 1 makes one more matched child worth more than
+any cost, and P_must = n_o·P_other + n·C + 1 makes one more matched must-cover child worth more
+than anything else. Instances whose worst total would overflow int64 are refused (solve per
+district: candidate pairs never cross a district, so the optimum is the same).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from ortools.graph.python import min_cost_flow
+
+INT64_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Children 0..n-1, mothers 0..m-1 and the candidate pairs (arcs) between them."""
+
+    must_cover: NDArray[np.bool_]  # per child
+    capacity: NDArray[np.int64]  # per mother: free places
+    arc_child: NDArray[np.int32]
+    arc_mother: NDArray[np.int32]
+    arc_cost: NDArray[np.int64]  # >= 0
+
+    @property
+    def n_children(self) -> int:
+        return int(self.must_cover.shape[0])
+
+    @property
+    def n_mothers(self) -> int:
+        return int(self.capacity.shape[0])
+
+    @classmethod
+    def build(
+        cls,
+        must_cover: list[bool],
+        capacity: list[int],
+        arcs: list[tuple[int, int, int]],
+    ) -> Instance:
+        child, mother, cost = (list(col) for col in zip(*arcs, strict=True)) if arcs else ([], [], [])
+        return cls(
+            must_cover=np.asarray(must_cover, dtype=np.bool_),
+            capacity=np.asarray(capacity, dtype=np.int64),
+            arc_child=np.asarray(child, dtype=np.int32),
+            arc_mother=np.asarray(mother, dtype=np.int32),
+            arc_cost=np.asarray(cost, dtype=np.int64),
+        )
+
+
+@dataclass(frozen=True)
+class Solution:
+    mother_of: NDArray[np.int64]  # per child: the mother's index, or -1
+    arc_of: NDArray[np.int64]  # per child: the index of the chosen arc, or -1
+    cost: int  # the sum of the chosen arcs' costs
+
+    @property
+    def matched(self) -> int:
+        return int((self.mother_of >= 0).sum())
+
+    def must_cover_matched(self, instance: Instance) -> int:
+        return int(((self.mother_of >= 0) & instance.must_cover).sum())
+
+    def key(self, instance: Instance) -> tuple[int, int, int]:
+        """(must-cover unmatched, others unmatched, cost): smaller is better, in this order."""
+        unmatched = self.mother_of < 0
+        must = int((unmatched & instance.must_cover).sum())
+        return must, int(unmatched.sum()) - must, self.cost
+
+
+class SolverError(RuntimeError):
+    pass
+
+
+def penalties(instance: Instance) -> tuple[int, int]:
+    """(P_other, P_must), see the module's docstring."""
+    n = instance.n_children
+    n_other = int((~instance.must_cover).sum())
+    top = int(instance.arc_cost.max()) if instance.arc_cost.size else 0
+    p_other = n * top + 1
+    p_must = n_other * p_other + n * top + 1
+    if n and p_must > INT64_MAX // max(n, 1):
+        raise SolverError("实例过大，总费用可能溢出：请按区县分别求解")
+    return p_other, p_must
+
+
+def _check(instance: Instance) -> None:
+    if instance.arc_cost.size and int(instance.arc_cost.min()) < 0:
+        raise SolverError("费用不能为负数")
+    if instance.capacity.size and int(instance.capacity.min()) < 0:
+        raise SolverError("剩余结对名额不能为负数")
+
+
+def solve(instance: Instance) -> Solution:
+    """The lexicographically optimal assignment (see the module's docstring)."""
+    _check(instance)
+    n, m, k = instance.n_children, instance.n_mothers, int(instance.arc_cost.size)
+    if n == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return Solution(mother_of=empty, arc_of=empty, cost=0)
+    p_other, p_must = penalties(instance)
+    sink = n + m
+    children = np.arange(n, dtype=np.int32)
+    tails = np.concatenate([instance.arc_child, np.arange(n, n + m, dtype=np.int32), children]).astype(
+        np.int32
+    )
+    heads = np.concatenate(
+        [instance.arc_mother + n, np.full(m, sink, dtype=np.int32), np.full(n, sink, dtype=np.int32)]
+    ).astype(np.int32)
+    capacities = np.concatenate(
+        [np.ones(k, dtype=np.int64), instance.capacity.astype(np.int64), np.ones(n, dtype=np.int64)]
+    )
+    costs = np.concatenate(
+        [
+            instance.arc_cost.astype(np.int64),
+            np.zeros(m, dtype=np.int64),
+            np.where(instance.must_cover, p_must, p_other).astype(np.int64),
+        ]
+    )
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
+    supplies = np.zeros(n + m + 1, dtype=np.int64)
+    supplies[:n] = 1
+    supplies[sink] = -n
+    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise SolverError(f"最小费用流求解失败（状态 {status}）")
+    chosen = flow.flows(np.arange(k, dtype=np.int32)) > 0 if k else np.zeros(0, dtype=np.bool_)
+    mother_of = np.full(n, -1, dtype=np.int64)
+    arc_of = np.full(n, -1, dtype=np.int64)
+    picked = np.nonzero(chosen)[0]
+    mother_of[instance.arc_child[picked]] = instance.arc_mother[picked]
+    arc_of[instance.arc_child[picked]] = picked
+    return Solution(mother_of=mother_of, arc_of=arc_of, cost=int(instance.arc_cost[picked].sum()))
+
+
+def solve_greedy(instance: Instance) -> Solution:
+    """The spreadsheet way, as a baseline: down the list, each child takes its cheapest (nearest)
+    candidate who still has room."""
+    _check(instance)
+    n = instance.n_children
+    room = instance.capacity.astype(np.int64).copy()
+    mother_of = np.full(n, -1, dtype=np.int64)
+    arc_of = np.full(n, -1, dtype=np.int64)
+    order = np.lexsort((instance.arc_cost, instance.arc_child))  # per child, cheapest first
+    by_child: dict[int, list[int]] = {}
+    for a in order.tolist():
+        by_child.setdefault(int(instance.arc_child[a]), []).append(a)
+    cost = 0
+    for c in range(n):
+        for a in by_child.get(c, ()):
+            mother = int(instance.arc_mother[a])
+            if room[mother] > 0:
+                room[mother] -= 1
+                mother_of[c] = mother
+                arc_of[c] = a
+                cost += int(instance.arc_cost[a])
+                break
+    return Solution(mother_of=mother_of, arc_of=arc_of, cost=cost)
