@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "aixin.activities",
     "aixin.ingest",
     "aixin.alerts",
+    "aixin.matching",
     "aixin.dashboard",
     "aixin.demo",
 ]

@@ -1,0 +1,248 @@
+"""Matching runs (issue 4): load a district's children who need a loving mother and the mothers
+with free places, generate candidate pairs, solve exactly, and store the proposals with their
+reasons, the top five alternatives and, for each child left out, why.
+
+A run holds the district (a partial unique index: one running run per district) while it
+computes; its proposals are written in one transaction with its report. Proposals are only
+suggestions: nothing becomes a pairing until a person confirms it (next step of issue 4).
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.lib.idnumber import age_on
+from aixin.matching.candidates import ChildPoint, MotherPoint, Weights, explain, generate
+from aixin.matching.models import MatchProposal, MatchRun, RunStatus
+from aixin.matching.solver import Solution, solve, solve_greedy
+from aixin.pairing.models import OPEN_STATUSES, Pairing, PairingStatus
+from aixin.regions.models import Region, RegionLevel
+from aixin.registry.models import CareTier, Child, ChildStatus
+from aixin.volunteers.models import Volunteer, VolunteerStatus
+
+ALTERNATIVES = 5
+NEEDY_TIERS = (CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE)
+
+
+@dataclass
+class DistrictData:
+    children: list[ChildPoint]
+    mothers: list[MotherPoint]
+    names: dict[int, str]  # volunteer id → name
+    excluded: set[tuple[int, int]]
+    active_mothers: int  # in the district, whatever their free places
+
+
+def _needs(child: Child) -> frozenset[str]:
+    needs = set()
+    if child.difficulty_mental:
+        needs.add("mental")
+    if child.risk_psych_behaviour:
+        needs.add("behaviour")
+    if child.difficulty_study:
+        needs.add("study")
+    if child.difficulty_physical:
+        needs.add("physical")
+    if child.is_justice_involved:
+        needs.add("justice")
+    if child.care_tier == CareTier.MANY_TO_ONE:
+        needs.add("many_to_one")
+    return frozenset(needs)
+
+
+def load_district(district: Region, *, today: datetime.date) -> DistrictData:
+    """Children of the district who need a mother (one-to-one or many-to-one, in the register,
+    no open pairing) and its active mothers with free places (existing pairings keep theirs)."""
+    open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
+    children_qs = (
+        Child.objects.filter(district=district, status=ChildStatus.ACTIVE, care_tier__in=NEEDY_TIERS)
+        .exclude(Exists(open_pairing))
+        .order_by("pk")
+    )
+    children = [
+        ChildPoint(
+            id=c.pk,
+            district_id=c.district_id,
+            town_id=c.town_id,
+            village_id=c.region_id,
+            age=age_on(c.birth_date, today),
+            sex=c.sex,
+            must_cover=c.is_scattered_orphan or c.is_de_facto_unsupported,
+            needs=_needs(c),
+            lat=c.latitude,
+            lon=c.longitude,
+        )
+        for c in children_qs.iterator(chunk_size=2000)
+    ]
+    volunteers = Volunteer.objects.filter(district=district, status=VolunteerStatus.ACTIVE).order_by("pk")
+    mothers: list[MotherPoint] = []
+    names: dict[int, str] = {}
+    active = 0
+    for v in volunteers.iterator(chunk_size=2000):
+        active += 1
+        names[v.pk] = v.name
+        specialties = set(v.specialties or [])
+        if v.trained:
+            specialties.add("trained")
+        if v.load > 0:
+            specialties.add("experienced")
+        mothers.append(
+            MotherPoint(
+                id=v.pk,
+                district_id=v.district_id,
+                town_id=v.town_id,
+                village_id=v.home_region_id,
+                free=max(0, v.capacity - v.load),
+                load=v.load,
+                capacity=v.capacity,
+                specialties=frozenset(specialties),
+                lat=v.latitude,
+                lon=v.longitude,
+            )
+        )
+    declined = Pairing.objects.filter(
+        district=district, status=PairingStatus.DECLINED, child_id__in=[c.id for c in children]
+    ).values_list("child_id", "volunteer_id")
+    return DistrictData(children, mothers, names, set(declined), active)
+
+
+def _unmatched_reason(data: DistrictData, i: int, has_candidates: bool, excluded_only: bool) -> str:
+    if data.active_mothers == 0:
+        return "本区县没有服务中的爱心妈妈"
+    if not any(m.free > 0 for m in data.mothers):
+        return "本区县服务中的爱心妈妈均已满额"
+    if excluded_only:
+        return "范围内的爱心妈妈均已婉拒或不宜结对"
+    if not has_candidates:
+        return "范围内没有有空余名额且符合条件的爱心妈妈"
+    return "范围内的爱心妈妈名额已优先用于其他儿童（须优先保障的儿童优先）"
+
+
+def _summary(solution: Solution, instance: Any) -> dict[str, Any]:
+    must, others, cost = solution.key(instance)
+    return {
+        "matched": solution.matched,
+        "must_cover_matched": solution.must_cover_matched(instance),
+        "must_cover_unmatched": must,
+        "others_unmatched": others,
+        "cost": cost,
+    }
+
+
+def run_match(
+    *,
+    actor: Any,
+    district_code: str,
+    reach: str = "district",
+    dry_run: bool = False,
+    weights: Weights | None = None,
+    today: datetime.date | None = None,
+) -> MatchRun | dict[str, Any]:
+    """Solve one district and store the proposals (or, with dry_run, return the report only)."""
+    from aixin.accounts.access import may_manage, region_in_scope
+
+    district = Region.objects.filter(code=district_code, level=RegionLevel.DISTRICT).first()
+    if district is None:
+        raise InvalidInput(f"区县代码“{district_code}”不存在", field="district")
+    if actor is not None and (not may_manage(actor) or not region_in_scope(actor, district)):
+        raise NotAllowed(f"“{district.name}”不在你的管辖范围内", field="district")
+    day = today or timezone.localdate()
+    run: MatchRun | None = None
+    if not dry_run:
+        try:
+            with transaction.atomic():
+                run = MatchRun.objects.create(district=district, reach=reach, created_by=actor)
+        except IntegrityError as exc:
+            raise Conflict(f"{district.name}已有一次匹配正在计算，请等它完成后再试") from exc
+    try:
+        report, proposals = _compute(district, reach=reach, weights=weights or Weights(), today=day)
+    except Exception as exc:
+        if run is not None:
+            MatchRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, error=f"{type(exc).__name__}", finished_at=timezone.now()
+            )
+        raise
+    if run is None:
+        return report
+    with transaction.atomic():
+        for p in proposals:
+            p.run = run
+        MatchProposal.objects.bulk_create(proposals, batch_size=1000)
+        MatchRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.DONE, report=report, finished_at=timezone.now()
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _compute(
+    district: Region, *, reach: str, weights: Weights, today: datetime.date
+) -> tuple[dict[str, Any], list[MatchProposal]]:
+    t0 = time.perf_counter()
+    data = load_district(district, today=today)
+    t1 = time.perf_counter()
+    found = generate(data.children, data.mothers, reach=reach, weights=weights, excluded=data.excluded)
+    everything = generate(data.children, data.mothers, reach=reach, weights=weights)
+    t2 = time.perf_counter()
+    instance = found.instance()
+    solution = solve(instance)
+    t3 = time.perf_counter()
+    greedy = solve_greedy(instance)
+
+    by_child: dict[int, list[int]] = {}
+    for a, pair in enumerate(found.pairs):
+        by_child.setdefault(pair.child, []).append(a)
+    with_any = {p.child for p in everything.pairs}
+    proposals: list[MatchProposal] = []
+    unmatched: dict[str, int] = {}
+    for i, child in enumerate(data.children):
+        arcs = sorted(by_child.get(i, []), key=lambda a: found.pairs[a].cost)
+        chosen = int(solution.arc_of[i])
+        alternatives = [
+            {
+                "volunteer": data.mothers[found.pairs[a].mother].id,
+                "name": data.names[data.mothers[found.pairs[a].mother].id],
+                "cost": found.pairs[a].cost,
+                "explanation": explain(found.pairs[a], data.mothers[found.pairs[a].mother]),
+            }
+            for a in arcs
+            if a != chosen
+        ][:ALTERNATIVES]
+        proposal = MatchProposal(child_id=child.id, must_cover=child.must_cover, alternatives=alternatives)
+        if chosen >= 0:
+            pair = found.pairs[chosen]
+            mother = data.mothers[pair.mother]
+            proposal.volunteer_id = mother.id
+            proposal.cost = pair.cost
+            proposal.explanation = explain(pair, mother)[:300]
+        else:
+            reason = _unmatched_reason(data, i, bool(arcs), bool(i in with_any and not arcs))
+            proposal.unmatched_reason = reason
+            unmatched[reason] = unmatched.get(reason, 0) + 1
+        proposals.append(proposal)
+    must_total = sum(1 for c in data.children if c.must_cover)
+    report = {
+        "district": district.code,
+        "children": len(data.children),
+        "must_cover_total": must_total,
+        "mothers_with_room": sum(1 for m in data.mothers if m.free > 0),
+        "candidate_pairs": len(found.pairs),
+        **_summary(solution, instance),
+        "unmatched_by_reason": unmatched,
+        "greedy": _summary(greedy, instance),
+        "seconds": {
+            "load": round(t1 - t0, 3),
+            "candidates": round(t2 - t1, 3),
+            "solve": round(t3 - t2, 3),
+            "total": round(time.perf_counter() - t0, 3),
+        },
+    }
+    return report, proposals

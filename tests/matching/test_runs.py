@@ -1,0 +1,92 @@
+"""A matching run on a district: proposals with reasons and alternatives, must-cover children
+first, existing pairings keep their places, declined pairs never proposed, the unmatched get a
+reason, concurrent runs are refused, out-of-scope districts are refused."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.matching.models import MatchProposal, MatchRun, RunStatus
+from aixin.matching.services import run_match
+from aixin.pairing.models import Pairing, PairingStatus
+from tests import factories
+
+
+@pytest.fixture
+def district_a(tree):
+    orphan = factories.make_child(tree.village_a1, name="孤儿甲", is_scattered_orphan=True)
+    poor = factories.make_child(tree.village_a1, name="困难乙", difficulty_life=True)
+    far = factories.make_child(tree.village_a2, name="远童丙", difficulty_study=True)
+    mother = factories.make_volunteer(tree.village_a1, name="甲妈妈", capacity=1)
+    return orphan, poor, far, mother
+
+
+def test_a_run_proposes_the_only_place_to_the_must_cover_child_and_says_why_for_the_others(
+    tree, users, district_a
+):
+    orphan, poor, _far, mother = district_a
+    run = run_match(actor=users["district_admin"], district_code="500101")
+    assert run.status == RunStatus.DONE
+    proposals = {p.child_id: p for p in MatchProposal.objects.filter(run=run)}
+    assert proposals[orphan.pk].volunteer_id == mother.pk
+    assert proposals[orphan.pk].explanation.startswith("同村")
+    assert proposals[poor.pk].volunteer_id is None and "优先" in proposals[poor.pk].unmatched_reason
+    assert proposals[poor.pk].alternatives[0]["volunteer"] == mother.pk
+    assert run.report["must_cover_matched"] == run.report["must_cover_total"] == 1
+    assert run.report["children"] == 3 and run.report["matched"] == 1
+    assert not Pairing.objects.exists()  # proposals only: nothing is paired until confirmed
+
+
+def test_a_mother_already_paired_to_capacity_is_not_proposed(tree, users, district_a):
+    _orphan, _poor, _far, mother = district_a
+    other = factories.make_child(tree.village_a1, name="已结对", difficulty_life=True)
+    factories.make_active_pairing(other, mother)
+    run = run_match(actor=users["district_admin"], district_code="500101")
+    assert not MatchProposal.objects.filter(run=run, volunteer__isnull=False).exists()
+    assert not MatchProposal.objects.filter(run=run, child=other).exists()  # already paired
+    reasons = set(MatchProposal.objects.filter(run=run).values_list("unmatched_reason", flat=True))
+    assert reasons == {"本区县服务中的爱心妈妈均已满额"}
+
+
+def test_a_mother_who_declined_a_child_is_never_proposed_for_that_child(tree, users, district_a):
+    orphan, _poor, _far, mother = district_a
+    Pairing.objects.create(
+        child=orphan,
+        volunteer=mother,
+        tier=orphan.care_tier,
+        status=PairingStatus.DECLINED,
+        district_id=orphan.district_id,
+        town_id=orphan.town_id,
+        village_id=orphan.region_id,
+    )
+    run = run_match(actor=users["district_admin"], district_code="500101")
+    proposal = MatchProposal.objects.get(run=run, child=orphan)
+    assert proposal.volunteer_id is None and "婉拒" in proposal.unmatched_reason
+    assert MatchProposal.objects.filter(run=run, volunteer=mother).count() == 1
+
+
+def test_a_second_run_on_the_same_district_while_one_runs_is_refused(tree, users, district_a):
+    MatchRun.objects.create(district=tree.district_a)  # running
+    with pytest.raises(Conflict):
+        run_match(actor=users["district_admin"], district_code="500101")
+    assert MatchRun.objects.count() == 1
+
+
+def test_unknown_and_out_of_scope_districts_are_refused(tree, users):
+    with pytest.raises(InvalidInput):
+        run_match(actor=users["district_admin"], district_code="509999")
+    with pytest.raises(NotAllowed):
+        run_match(actor=users["district_admin"], district_code="500102")
+    assert MatchRun.objects.count() == 0
+
+
+def test_the_command_prints_the_counts_as_json_and_a_dry_run_stores_nothing(tree, district_a, capsys):
+    import json
+
+    call_command("match", "--district", "500101", "--dry-run", "--json")
+    report = json.loads(capsys.readouterr().out)
+    assert (report["children"], report["matched"], report["must_cover_matched"]) == (3, 1, 1)
+    assert report["greedy"]["matched"] == 1 and "solve" in report["seconds"]
+    assert MatchRun.objects.count() == 0 and MatchProposal.objects.count() == 0
