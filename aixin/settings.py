@@ -174,6 +174,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Background work: Huey on SQLite for a single machine, Redis for several.
+# Matching costs (aixin.matching.candidates.Weights): cost units are tens of metres.
+AIXIN_MATCH_WEIGHTS = {
+    "unmet_need": int(env_str("AIXIN_MATCH_UNMET_NEED", "500")),  # per need no specialty answers
+    "per_current_child": int(env_str("AIXIN_MATCH_PER_CHILD", "100")),  # load balance
+    "k": int(env_str("AIXIN_MATCH_CANDIDATES", "30")),  # nearest mothers per child
+}
+
 HUEY_MODE = env_str("AIXIN_QUEUE", "sqlite")
 if HUEY_MODE == "redis":
     HUEY = {

@@ -245,6 +245,23 @@ def department_credentials_visible_to(user: AnyUser) -> QuerySet[Any]:
     return DepartmentCredential.objects.all()
 
 
+def match_runs_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Matching runs (and through them their proposals): admins, for their district."""
+    from aixin.matching.models import MatchRun
+
+    if not getattr(user, "is_authenticated", False) or user.role not in ADMINS:
+        return MatchRun.objects.none()
+    if user.role == Role.CITY_ADMIN:
+        return MatchRun.objects.all()
+    return MatchRun.objects.filter(district_id=user.region_id)
+
+
+def match_proposals_visible_to(user: AnyUser) -> QuerySet[Any]:
+    from aixin.matching.models import MatchProposal
+
+    return MatchProposal.objects.filter(run__in=match_runs_visible_to(user))
+
+
 def alerts_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.alerts.models import Alert
 

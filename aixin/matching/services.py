@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
@@ -56,6 +56,12 @@ def _needs(child: Child) -> frozenset[str]:
     if child.care_tier == CareTier.MANY_TO_ONE:
         needs.add("many_to_one")
     return frozenset(needs)
+
+
+def configured_weights() -> Weights:
+    from django.conf import settings
+
+    return Weights(**getattr(settings, "AIXIN_MATCH_WEIGHTS", {}))
 
 
 def load_district(district: Region, *, today: datetime.date) -> DistrictData:
@@ -163,7 +169,9 @@ def run_match(
         except IntegrityError as exc:
             raise Conflict(f"{district.name}已有一次匹配正在计算，请等它完成后再试") from exc
     try:
-        report, proposals = _compute(district, reach=reach, weights=weights or Weights(), today=day)
+        report, proposals = _compute(
+            district, reach=reach, weights=weights or configured_weights(), today=day
+        )
     except Exception as exc:
         if run is not None:
             MatchRun.objects.filter(pk=run.pk).update(
@@ -229,6 +237,7 @@ def _compute(
             unmatched[reason] = unmatched.get(reason, 0) + 1
         proposals.append(proposal)
     must_total = sum(1 for c in data.children if c.must_cover)
+    matched_ids = {data.children[i].id for i in range(len(data.children)) if solution.arc_of[i] >= 0}
     report = {
         "district": district.code,
         "children": len(data.children),
@@ -238,6 +247,8 @@ def _compute(
         **_summary(solution, instance),
         "unmatched_by_reason": unmatched,
         "greedy": _summary(greedy, instance),
+        "coverage": coverage(district, matched_ids),
+        "recruitment_gaps": recruitment_gaps(data, solution),
         "seconds": {
             "load": round(t1 - t0, 3),
             "candidates": round(t2 - t1, 3),
@@ -246,3 +257,61 @@ def _compute(
         },
     }
     return report, proposals
+
+
+def coverage(district: Region, matched_ids: set[int]) -> dict[str, dict[str, int]]:
+    """The R-6.5 pairing targets of the district before this run and if its proposals are all
+    confirmed: must-cover children (scattered orphans, de-facto unsupported) and children with a
+    special difficulty, paired / total. (Group-activity reach is not changed by matching.)"""
+    open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
+    active = Child.objects.filter(district=district, status=ChildStatus.ACTIVE).annotate(
+        paired=Exists(open_pairing)
+    )
+    must = active.filter(Q(is_scattered_orphan=True) | Q(is_de_facto_unsupported=True))
+    difficult = active.filter(
+        Q(difficulty_life=True)
+        | Q(difficulty_study=True)
+        | Q(difficulty_physical=True)
+        | Q(difficulty_mental=True)
+    )
+    out: dict[str, dict[str, int]] = {}
+    for name, qs in (("must_cover", must), ("special_difficulty", difficult)):
+        rows = list(qs.values_list("pk", "paired"))
+        before = sum(1 for _pk, paired in rows if paired)
+        added = sum(1 for pk, paired in rows if not paired and pk in matched_ids)
+        out[name] = {"total": len(rows), "paired_before": before, "paired_after": before + added}
+    return out
+
+
+def recruitment_gaps(data: DistrictData, solution: Solution) -> list[dict[str, Any]]:
+    """Towns where children remain unmatched: how many, how many mothers more are needed (at the
+    district's typical capacity) and which specialties the town's mothers lack for their needs."""
+    from aixin.matching.candidates import NEEDS
+
+    capacities = sorted(m.capacity for m in data.mothers if m.capacity > 0)
+    typical = capacities[len(capacities) // 2] if capacities else 2
+    specialties_by_town: dict[int, set[str]] = {}
+    for m in data.mothers:
+        specialties_by_town.setdefault(m.town_id, set()).update(m.specialties)
+    towns: dict[int, dict[str, Any]] = {}
+    for i, child in enumerate(data.children):
+        if solution.arc_of[i] >= 0:
+            continue
+        gap = towns.setdefault(
+            child.town_id, {"town": child.town_id, "unmatched": 0, "must_cover_unmatched": 0, "missing": {}}
+        )
+        gap["unmatched"] += 1
+        gap["must_cover_unmatched"] += int(child.must_cover)
+        have = specialties_by_town.get(child.town_id, set())
+        for need in child.needs:
+            answers, label = NEEDS[need]
+            if not answers & have:
+                gap["missing"][label] = gap["missing"].get(label, 0) + 1
+    names = dict(Region.objects.filter(pk__in=list(towns)).values_list("pk", "name"))
+    out = []
+    for gap in towns.values():
+        gap["town_name"] = names.get(gap["town"], "")
+        gap["mothers_needed"] = -(-gap["unmatched"] // typical)
+        out.append(gap)
+    out.sort(key=lambda g: (-g["must_cover_unmatched"], -g["unmatched"], g["town_name"]))
+    return out

@@ -90,3 +90,14 @@ def test_the_command_prints_the_counts_as_json_and_a_dry_run_stores_nothing(tree
     assert (report["children"], report["matched"], report["must_cover_matched"]) == (3, 1, 1)
     assert report["greedy"]["matched"] == 1 and "solve" in report["seconds"]
     assert MatchRun.objects.count() == 0 and MatchProposal.objects.count() == 0
+
+
+def test_the_report_gives_coverage_before_and_after_and_the_towns_that_need_mothers(tree, users, district_a):
+    run = run_match(actor=users["district_admin"], district_code="500101")
+    coverage = run.report["coverage"]
+    assert coverage["must_cover"] == {"total": 1, "paired_before": 0, "paired_after": 1}
+    # 困难乙 (life) and 远童丙 (study) have special difficulties; neither gets the one place.
+    assert coverage["special_difficulty"] == {"total": 2, "paired_before": 0, "paired_after": 0}
+    gaps = {g["town_name"]: g for g in run.report["recruitment_gaps"]}
+    assert gaps[tree.town_a1.name]["unmatched"] == 1 and gaps[tree.town_a1.name]["mothers_needed"] == 1
+    assert gaps[tree.town_a2.name]["missing"] == {"学习困难": 1}  # no tutoring mother in that town
