@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", include("aixin.audit.urls")),
     path("imports/", include("aixin.ingest.urls")),
     path("alerts/", include("aixin.alerts.urls")),
+    path("matching/", include("aixin.matching.urls")),
     path("imports/credentials/", include(("aixin.ingest.credential_urls", "ingest_credentials"))),
     path("api/v1/", api_urls()),
 ]

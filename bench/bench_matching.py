@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", nargs="+", default=["10000:4000", "100000:40000"])
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--whole-up-to", type=int, default=100_000)
+    p.add_argument("--whole-up-to", type=int, default=10_000)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--write-docs", action="store_true")
     args = p.parse_args(argv)

@@ -198,6 +198,34 @@ def _credential(w: World) -> Any:
     return found
 
 
+def _match_run(w: World, district: Any, child: Any, mother: Any) -> Any:
+    """A finished matching run of `district` with one proposal, made on first use."""
+    from aixin.matching.models import MatchProposal, MatchRun
+
+    found = MatchRun.objects.filter(district=district).first()
+    if found is not None:
+        return found
+    run = MatchRun.objects.create(
+        district=district, status="done", report={"children": 1, "matched": 1}, created_by=None
+    )
+    MatchProposal.objects.create(
+        run=run, child=child, volunteer=mother, cost=50, explanation="同村，0.5 公里；当前结对 1/2"
+    )
+    return run
+
+
+def _match_run_a(w: World) -> Any:
+    return _match_run(w, w.tree.district_a, w.child_a2, w.mother_a)
+
+
+def _match_run_b(w: World) -> Any:
+    return _match_run(w, w.tree.district_b, w.child_b, w.mother_b)
+
+
+def _match_proposal_b(w: World) -> Any:
+    return _match_run_b(w).proposals.get()
+
+
 Picker = Callable[[World], Any]
 
 
@@ -377,6 +405,13 @@ MATRIX: dict[str, Row] = {
     "alerts:alert_list": Row("list", STAFF, query="status=all"),
     "alerts:alert_resolve": Row("write", STAFF, foreign=_alert_b, method="POST"),
     "alerts:alert_dismiss": Row("write", STAFF, foreign=_alert_b, method="POST"),
+    # matching
+    "matching:run_list": Row("list", ADMINS),
+    "matching:run_detail": Row("detail", ADMINS, own=_match_run_a, foreign=_match_run_b),
+    "matching:run_progress": Row("detail", ADMINS, own=_match_run_a, foreign=_match_run_b),
+    "matching:run_accept_all": Row("write", ADMINS, foreign=_match_run_b, method="POST"),
+    "matching:run_confirm": Row("write", ADMINS, foreign=_match_run_b, method="POST"),
+    "matching:proposal_decide": Row("write", ADMINS, foreign=_match_proposal_b, method="POST"),
     "api:openapi-json": Row("public", set(), api=True),
     "api:api-root": Row("notfound", set(), api=True),
 }

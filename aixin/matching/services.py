@@ -143,6 +143,59 @@ def _summary(solution: Solution, instance: Any) -> dict[str, Any]:
     }
 
 
+def _district_for(actor: Any, district_code: str) -> Region:
+    from aixin.accounts.access import may_manage, region_in_scope
+
+    district = Region.objects.filter(code=district_code, level=RegionLevel.DISTRICT).first()
+    if district is None:
+        raise InvalidInput(f"区县代码“{district_code}”不存在", field="district")
+    if actor is not None and (not may_manage(actor) or not region_in_scope(actor, district)):
+        raise NotAllowed(f"“{district.name}”不在你的管辖范围内", field="district")
+    return district
+
+
+def run_start(*, actor: Any, district_code: str, reach: str = "district") -> MatchRun:
+    """Register a running run for the district, or refuse (Conflict) while another one runs —
+    the database's partial unique index decides, so two clicks at once cannot both start."""
+    if reach not in ("village", "town", "district"):
+        raise InvalidInput("匹配范围应为同村、同镇或同区县", field="reach")
+    district = _district_for(actor, district_code)
+    try:
+        with transaction.atomic():
+            return MatchRun.objects.create(district=district, reach=reach, created_by=actor)
+    except IntegrityError as exc:
+        raise Conflict(f"{district.name}已有一次匹配正在计算，请等它完成后再试") from exc
+
+
+def run_compute(
+    run_id: int, *, weights: Weights | None = None, today: datetime.date | None = None
+) -> MatchRun:
+    """Compute a started run and store its proposals and report in one transaction; a failure
+    is recorded on the run (status failed) and nothing else is written."""
+    run = MatchRun.objects.select_related("district").get(pk=run_id)
+    if run.status != RunStatus.RUNNING:
+        return run
+    day = today or timezone.localdate()
+    try:
+        report, proposals = _compute(
+            run.district, reach=run.reach, weights=weights or configured_weights(), today=day
+        )
+        with transaction.atomic():
+            for p in proposals:
+                p.run = run
+            MatchProposal.objects.bulk_create(proposals, batch_size=1000)
+            MatchRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.DONE, report=report, finished_at=timezone.now()
+            )
+    except Exception as exc:
+        MatchRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=f"计算出错：{type(exc).__name__}", finished_at=timezone.now()
+        )
+        raise
+    run.refresh_from_db()
+    return run
+
+
 def run_match(
     *,
     actor: Any,
@@ -152,43 +205,18 @@ def run_match(
     weights: Weights | None = None,
     today: datetime.date | None = None,
 ) -> MatchRun | dict[str, Any]:
-    """Solve one district and store the proposals (or, with dry_run, return the report only)."""
-    from aixin.accounts.access import may_manage, region_in_scope
-
-    district = Region.objects.filter(code=district_code, level=RegionLevel.DISTRICT).first()
-    if district is None:
-        raise InvalidInput(f"区县代码“{district_code}”不存在", field="district")
-    if actor is not None and (not may_manage(actor) or not region_in_scope(actor, district)):
-        raise NotAllowed(f"“{district.name}”不在你的管辖范围内", field="district")
-    day = today or timezone.localdate()
-    run: MatchRun | None = None
-    if not dry_run:
-        try:
-            with transaction.atomic():
-                run = MatchRun.objects.create(district=district, reach=reach, created_by=actor)
-        except IntegrityError as exc:
-            raise Conflict(f"{district.name}已有一次匹配正在计算，请等它完成后再试") from exc
-    try:
-        report, proposals = _compute(
-            district, reach=reach, weights=weights or configured_weights(), today=day
+    """Start and compute a run at once (the command line), or with dry_run only the report."""
+    if dry_run:
+        district = _district_for(actor, district_code)
+        report, _proposals = _compute(
+            district,
+            reach=reach,
+            weights=weights or configured_weights(),
+            today=today or timezone.localdate(),
         )
-    except Exception as exc:
-        if run is not None:
-            MatchRun.objects.filter(pk=run.pk).update(
-                status=RunStatus.FAILED, error=f"{type(exc).__name__}", finished_at=timezone.now()
-            )
-        raise
-    if run is None:
         return report
-    with transaction.atomic():
-        for p in proposals:
-            p.run = run
-        MatchProposal.objects.bulk_create(proposals, batch_size=1000)
-        MatchRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.DONE, report=report, finished_at=timezone.now()
-        )
-    run.refresh_from_db()
-    return run
+    run = run_start(actor=actor, district_code=district_code, reach=reach)
+    return run_compute(run.pk, weights=weights, today=today)
 
 
 def _compute(

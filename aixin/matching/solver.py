@@ -114,6 +114,9 @@ def solve(instance: Instance) -> Solution:
         empty = np.empty(0, dtype=np.int64)
         return Solution(mother_of=empty, arc_of=empty, cost=0)
     p_other, p_must = penalties(instance)
+    # OR-Tools' cost scaling multiplies costs by the number of nodes (BAD_COST_RANGE otherwise).
+    if p_must > INT64_MAX // (4 * (n + m + 2)):
+        raise SolverError("实例过大，费用超出求解器范围：请按区县分别求解")
     sink = n + m
     children = np.arange(n, dtype=np.int32)
     tails = np.concatenate([instance.arc_child, np.arange(n, n + m, dtype=np.int32), children]).astype(

@@ -31,6 +31,7 @@ from aixin.ingest.selectors import annotate_history
 from aixin.lib.errors import DomainError
 from aixin.lib.excel import workbook_bytes, xlsx_response
 from aixin.lib.idnumber import age_on
+from aixin.matching.review import suggest_mothers
 from aixin.registry import derive, rules, selectors, services
 from aixin.registry.forms import (
     ChildCreateForm,
@@ -232,6 +233,14 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for change in related["changes"]:
         change.field_label = labels.get(change.field, change.field)
     annotate_history(request.user, related["changes"])
+    propose_url = (
+        _propose_url(child.pk)
+        if may_manage(request.user)
+        and not any(p.status in ("proposed", "awaiting_consent", "active") for p in related["pairings"])
+        and child.care_tier in PAIRABLE_TIERS
+        and child.status == ChildStatus.ACTIVE
+        else None
+    )
     audit_log(
         actor=request.user,
         action=AuditAction.VIEW,
@@ -265,16 +274,9 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "checklist": _checklist(related["active_pairing"], today),
             "may_manage": may_manage(request.user),
             "may_reveal": may_reveal_full_identifiers(request.user),
-            "propose_url": (
-                _propose_url(child.pk)
-                if may_manage(request.user)
-                and not any(
-                    p.status in ("proposed", "awaiting_consent", "active") for p in related["pairings"]
-                )
-                and child.care_tier in PAIRABLE_TIERS
-                and child.status == ChildStatus.ACTIVE
-                else None
-            ),
+            "propose_url": propose_url,
+            # The "suggest mothers" panel (issue 4): admins, a child who needs a mother now.
+            "suggestions": suggest_mothers(child, today=today) if propose_url else None,
             **related,
         },
     )

@@ -89,3 +89,10 @@ def test_no_mothers_or_no_children_give_an_empty_answer():
 def test_negative_costs_are_refused():
     with pytest.raises(SolverError):
         solve(Instance.build([False], [1], [(0, 0, -1)]))
+
+
+def test_an_instance_too_large_for_exact_penalties_is_refused_not_solved_wrongly():
+    n = 200_000  # as one graph: the must-cover penalty times the node count would overflow
+    inst = Instance.build([False] * n, [1], [(0, 0, 1_000_000)])
+    with pytest.raises(SolverError):
+        solve(inst)

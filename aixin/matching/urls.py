@@ -1,0 +1,13 @@
+from django.urls import path
+
+from aixin.matching import views
+
+app_name = "matching"
+urlpatterns = [
+    path("", views.run_list, name="run_list"),
+    path("<int:pk>/", views.run_detail, name="run_detail"),
+    path("<int:pk>/progress/", views.run_progress, name="run_progress"),
+    path("<int:pk>/accept-all/", views.run_accept_all, name="run_accept_all"),
+    path("<int:pk>/confirm/", views.run_confirm, name="run_confirm"),
+    path("proposals/<int:pk>/decide/", views.proposal_decide, name="proposal_decide"),
+]
