@@ -41,7 +41,10 @@ NEEDS = ("mental", "behaviour", "study", "physical", "justice")
 
 
 def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The largest resident set of this process or any worker it waited for (MiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, workers) / 1024
 
 
 def make(n_children: int, n_mothers: int, seed: int) -> tuple[list[ChildPoint], list[MotherPoint]]:
