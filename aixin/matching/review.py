@@ -287,20 +287,21 @@ def suggest_mothers(
 ) -> list[Suggestion]:
     """The best `limit` mothers of the child's district for this child (lowest cost first),
     with the reasons; empty if the child does not need a mother now."""
-    from aixin.matching.services import load_district
+    from aixin.matching.services import child_point, declined_pairs, load_mothers, needy_children
 
-    data = load_district(child.district, today=today or timezone.localdate())
-    points = [c for c in data.children if c.id == child.pk]
-    if not points:
+    needy = needy_children(child.district).filter(pk=child.pk).first()
+    if needy is None:
         return []
-    found = generate(points, data.mothers, excluded=data.excluded)
-    pairs = sorted(found.pairs, key=lambda p: (p.cost, data.mothers[p.mother].id))[:limit]
+    mothers, names, _active = load_mothers(child.district)
+    point = child_point(needy, today=today or timezone.localdate())
+    found = generate([point], mothers, excluded=declined_pairs(child.district, [child.pk]))
+    pairs = sorted(found.pairs, key=lambda p: (p.cost, mothers[p.mother].id))[:limit]
     return [
         Suggestion(
-            volunteer_id=data.mothers[p.mother].id,
-            name=data.names[data.mothers[p.mother].id],
+            volunteer_id=mothers[p.mother].id,
+            name=names[mothers[p.mother].id],
             cost=p.cost,
-            explanation=explain(p, data.mothers[p.mother]),
+            explanation=explain(p, mothers[p.mother]),
         )
         for p in pairs
     ]

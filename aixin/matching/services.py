@@ -64,36 +64,39 @@ def configured_weights() -> Weights:
     return Weights(**getattr(settings, "AIXIN_MATCH_WEIGHTS", {}))
 
 
-def load_district(district: Region, *, today: datetime.date) -> DistrictData:
-    """Children of the district who need a mother (one-to-one or many-to-one, in the register,
-    no open pairing) and its active mothers with free places (existing pairings keep theirs)."""
+def needy_children(district: Region) -> Any:
+    """Children of the district who need a mother now: one-to-one or many-to-one, in the
+    register, no open pairing."""
     open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
-    children_qs = (
+    return (
         Child.objects.filter(district=district, status=ChildStatus.ACTIVE, care_tier__in=NEEDY_TIERS)
         .exclude(Exists(open_pairing))
         .order_by("pk")
     )
-    children = [
-        ChildPoint(
-            id=c.pk,
-            district_id=c.district_id,
-            town_id=c.town_id,
-            village_id=c.region_id,
-            age=age_on(c.birth_date, today),
-            sex=c.sex,
-            must_cover=c.is_scattered_orphan or c.is_de_facto_unsupported,
-            needs=_needs(c),
-            lat=c.latitude,
-            lon=c.longitude,
-        )
-        for c in children_qs.iterator(chunk_size=2000)
-    ]
-    volunteers = Volunteer.objects.filter(district=district, status=VolunteerStatus.ACTIVE).order_by("pk")
+
+
+def child_point(c: Child, *, today: datetime.date) -> ChildPoint:
+    return ChildPoint(
+        id=c.pk,
+        district_id=c.district_id,
+        town_id=c.town_id,
+        village_id=c.region_id,
+        age=age_on(c.birth_date, today),
+        sex=c.sex,
+        must_cover=c.is_scattered_orphan or c.is_de_facto_unsupported,
+        needs=_needs(c),
+        lat=c.latitude,
+        lon=c.longitude,
+    )
+
+
+def load_mothers(district: Region) -> tuple[list[MotherPoint], dict[int, str], int]:
+    """The district's active mothers (free places = capacity − load: existing pairings keep
+    theirs), their names, and how many there are."""
     mothers: list[MotherPoint] = []
     names: dict[int, str] = {}
-    active = 0
+    volunteers = Volunteer.objects.filter(district=district, status=VolunteerStatus.ACTIVE).order_by("pk")
     for v in volunteers.iterator(chunk_size=2000):
-        active += 1
         names[v.pk] = v.name
         specialties = set(v.specialties or [])
         if v.trained:
@@ -114,10 +117,23 @@ def load_district(district: Region, *, today: datetime.date) -> DistrictData:
                 lon=v.longitude,
             )
         )
-    declined = Pairing.objects.filter(
-        district=district, status=PairingStatus.DECLINED, child_id__in=[c.id for c in children]
-    ).values_list("child_id", "volunteer_id")
-    return DistrictData(children, mothers, names, set(declined), active)
+    return mothers, names, len(mothers)
+
+
+def declined_pairs(district: Region, child_ids: list[int]) -> set[tuple[int, int]]:
+    return set(
+        Pairing.objects.filter(
+            district=district, status=PairingStatus.DECLINED, child_id__in=child_ids
+        ).values_list("child_id", "volunteer_id")
+    )
+
+
+def load_district(district: Region, *, today: datetime.date) -> DistrictData:
+    """Everything a run needs for one district (see needy_children and load_mothers)."""
+    children = [child_point(c, today=today) for c in needy_children(district).iterator(chunk_size=2000)]
+    mothers, names, active = load_mothers(district)
+    excluded = declined_pairs(district, [c.id for c in children])
+    return DistrictData(children, mothers, names, excluded, active)
 
 
 def _unmatched_reason(data: DistrictData, i: int, has_candidates: bool, excluded_only: bool) -> str:
