@@ -341,8 +341,13 @@ def test_verify_returns_the_credential_and_remembers_the_signature(city_key):
     assert IngestNonce.objects.filter(
         credential=city_key[0], signature=request.headers["X-Aixin-Signature"]
     ).exists()
+    # The very same request again (same timestamp and signature, as a replay would be).
+    replay = {
+        "X-Aixin-Timestamp": request.headers["X-Aixin-Timestamp"],
+        "X-Aixin-Signature": request.headers["X-Aixin-Signature"],
+    }
     with pytest.raises(signing.SignatureRejected, match="重复的请求"):
-        signing.verify(_request(city_key, **{"X-Aixin-Signature": request.headers["X-Aixin-Signature"]}))
+        signing.verify(_request(city_key, **replay))
 
 
 def test_signatures_older_than_ten_minutes_are_forgotten(city_key, monkeypatch):
