@@ -22,9 +22,9 @@ from aixin.alerts.models import Alert, AlertKind, AlertStatus
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.pairing.services import PAIRABLE_TIERS as INDIVIDUAL_TIERS
 
 CHUNK = 2000
-INDIVIDUAL_TIERS = ("one_to_one", "many_to_one")
 
 DueOn = datetime.date | Callable[[Any], datetime.date | None] | None
 

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from aixin.ingest import bulk, merge
 from aixin.ingest.build import OUT_OF_SCOPE, Builder, BuildPool, Built, Village, worker_count
-from aixin.ingest.columns import COLUMNS_BY_KEY, SOURCE_LABELS, STATUS_WORDS
+from aixin.ingest.columns import SOURCE_LABELS, STATUS_WORDS
 from aixin.ingest.models import ChildSourceState, DuplicateSuspect, ImportBatch, ImportRejection
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, normalise_id, parse_row
 from aixin.regions.models import Region, RegionLevel
@@ -39,7 +39,6 @@ STATUS_LABELS = {
     "not_eligible": "不再符合条件",
 }
 assert set(STATUS_LABELS) == {v for v in STATUS_WORDS.values() if v}
-CATEGORY_KEYS = ("is_left_behind", "is_de_facto_unsupported")
 
 
 class _Refused(Exception):
@@ -93,6 +92,22 @@ def row_hash(source: str, keys: Sequence[str | None], cells: Sequence[object]) -
 def _key_order(keys: tuple[str | None, ...]) -> tuple[int, ...]:
     """Column positions ordered by their key, so that the hash ignores the column order."""
     return tuple(i for _k, i in sorted((k, i) for i, k in enumerate(keys) if k is not None))
+
+
+def store_rejections(batch: ImportBatch, rejections: Sequence[Rejection]) -> None:
+    ImportRejection.objects.bulk_create(
+        [
+            ImportRejection(
+                batch=batch,
+                row_number=r.row_number,
+                column=r.column[:100],
+                reason=r.reason[:500],
+                cells=r.cells,
+            )
+            for r in rejections
+        ],
+        batch_size=1000,
+    )
 
 
 class Engine:
@@ -182,19 +197,7 @@ class Engine:
     def _flush_rejections(self) -> None:
         if self.batch.dry_run or not self.rejections:
             return
-        ImportRejection.objects.bulk_create(
-            [
-                ImportRejection(
-                    batch=self.batch,
-                    row_number=r.row_number,
-                    column=r.column[:100],
-                    reason=r.reason[:500],
-                    cells=r.cells,
-                )
-                for r in self.rejections
-            ],
-            batch_size=1000,
-        )
+        store_rejections(self.batch, self.rejections)
         self.rejections = []
 
     def _in_scope(self, path: str) -> bool:
@@ -575,15 +578,6 @@ class Engine:
             return None
         primary.save()
         return old, text(primary)
-
-
-def status_label(code: str) -> str:
-    return STATUS_LABELS.get(code, code)
-
-
-def column_label(key: str) -> str:
-    col = COLUMNS_BY_KEY.get(key)
-    return col.label if col else key
 
 
 __all__ = ["CHUNK", "ChildStatus", "Counts", "Engine", "Rejection", "RowResult", "row_hash"]

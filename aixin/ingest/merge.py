@@ -9,11 +9,9 @@ send the columns they keep. Which source last set each field is kept in `Child.f
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from aixin.ingest.columns import Source
-from aixin.registry.models import CareTier
 
 CIVIL = Source.CIVIL_AFFAIRS
 EDU = Source.EDUCATION
@@ -74,7 +72,6 @@ PLAIN_FIELDS = (
     "risk_being_harmed",
 )
 PARENT_KEYS = {"father": "father_situation", "mother": "mother_situation"}
-INDIVIDUAL_TIERS = (CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE)
 
 
 def is_master(field: str, source: str) -> bool:
@@ -90,17 +87,6 @@ def may_write(field: str, source: str, field_sources: dict[str, str]) -> bool:
     return not (current is not None and is_master(field, current))
 
 
-def master_label(field: str) -> str:
-    from aixin.ingest.columns import SOURCE_LABELS
-
-    master = MASTER.get(field)
-    if master is None:
-        return ""
-    if isinstance(master, tuple):
-        return "、".join(SOURCE_LABELS[m] for m in master)
-    return SOURCE_LABELS[master]
-
-
 def wanted_fields(values: dict[str, Any], source: str, field_sources: dict[str, str]) -> dict[str, Any]:
     """The plain fields this row may write: present in the row and allowed by the priority."""
     return {
@@ -108,7 +94,3 @@ def wanted_fields(values: dict[str, Any], source: str, field_sources: dict[str, 
         for name in PLAIN_FIELDS
         if name in values and may_write(name, source, field_sources)
     }
-
-
-def age_on(birth: datetime.date, day: datetime.date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -29,14 +29,13 @@ from aixin.accounts.access import duplicate_suspects_visible_to, get_visible, ma
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.ingest.columns import COLUMNS_BY_KEY, SOURCE_LABELS, SOURCES
-from aixin.ingest.engine import Engine, RowResult
+from aixin.ingest.engine import Engine, RowResult, store_rejections
 from aixin.ingest.models import (
     BatchKind,
     BatchStatus,
     DepartmentCredential,
     DuplicateSuspect,
     ImportBatch,
-    ImportRejection,
     SuspectStatus,
 )
 from aixin.ingest.reading import MAX_FILE_BYTES, FileRejected, open_table
@@ -89,14 +88,11 @@ def _get_progress(batch_id: int) -> dict[str, Any] | None:
 def batch_progress(batch: ImportBatch) -> dict[str, Any]:
     """{"status", "status_label", "done", "total", "percent", "stale"} for the progress bar."""
     total = batch.total_rows
-    if batch.status == BatchStatus.DONE:
-        done = total
-    elif batch.status == BatchStatus.RUNNING:
-        found = _get_progress(batch.pk) or {}
-        done = int(found.get("done", 0))
-    else:
-        done = 0
-    stale = batch.status == BatchStatus.RUNNING and _is_stale(batch)
+    done, stale = total if batch.status == BatchStatus.DONE else 0, False
+    if batch.status == BatchStatus.RUNNING:
+        found = _get_progress(batch.pk)  # one read of the store per poll
+        done = int((found or {}).get("done", 0))
+        stale = _is_stale(batch, found)
     return {
         "status": batch.status,
         "status_label": str(batch.get_status_display()),
@@ -107,8 +103,9 @@ def batch_progress(batch: ImportBatch) -> dict[str, Any]:
     }
 
 
-def _is_stale(batch: ImportBatch) -> bool:
-    found = _get_progress(batch.pk)
+def _is_stale(batch: ImportBatch, found: dict[str, Any] | None = None) -> bool:
+    """No progress reported for STALE_AFTER_SECONDS (`found`: the progress already read)."""
+    found = found if found is not None else _get_progress(batch.pk)
     last = (
         float(found["at"]) if found and "at" in found else (batch.started_at or batch.created_at).timestamp()
     )
@@ -246,11 +243,13 @@ def _mark_interrupted(sha: str) -> None:
         return
     for batch in ImportBatch.objects.filter(file_sha256=sha, status=BatchStatus.RUNNING):
         if _is_stale(batch):
-            ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
-                status=BatchStatus.INTERRUPTED,
-                error="导入进程中断，本批次未写入任何数据",
-                finished_at=timezone.now(),
-            )
+            _interrupt(batch.pk)
+
+
+def _interrupt(batch_id: int) -> None:
+    ImportBatch.objects.filter(pk=batch_id, status=BatchStatus.RUNNING).update(
+        status=BatchStatus.INTERRUPTED, error="导入进程中断，本批次未写入任何数据", finished_at=timezone.now()
+    )
 
 
 def run_batch(batch_id: int, *, today: datetime.date | None = None) -> ImportBatch:
@@ -309,19 +308,7 @@ def _run_atomic(batch: ImportBatch, engine: Engine, rows: Any, *, today: datetim
         # Nothing was kept; record what would have happened, and the rejected rows.
         with transaction.atomic():
             _finish(batch, engine, {})
-            ImportRejection.objects.bulk_create(
-                [
-                    ImportRejection(
-                        batch=batch,
-                        row_number=r.row_number,
-                        column=r.column[:100],
-                        reason=r.reason[:500],
-                        cells=r.cells,
-                    )
-                    for r in engine.rejections
-                ],
-                batch_size=1000,
-            )
+            store_rejections(batch, engine.rejections)
 
 
 def _finish(batch: ImportBatch, engine: Engine, alerts: dict[str, int]) -> None:
@@ -373,11 +360,7 @@ def requeue_stale_batches() -> list[int]:
             run_import(batch.pk)
             again.append(batch.pk)
         else:
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=BatchStatus.INTERRUPTED,
-                error="导入进程中断，本批次未写入任何数据",
-                finished_at=timezone.now(),
-            )
+            _interrupt(batch.pk)
     return again
 
 

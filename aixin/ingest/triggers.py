@@ -15,9 +15,10 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from aixin.alerts.models import AlertKind
-from aixin.alerts.services import INDIVIDUAL_TIERS, raise_alerts, raise_handover_alerts, resolve_satisfied
+from aixin.alerts.services import raise_alerts, raise_handover_alerts, resolve_satisfied
 from aixin.ingest.columns import SOURCE_LABELS, Source
 from aixin.ingest.models import ImportBatch
+from aixin.pairing.services import PAIRABLE_TIERS as INDIVIDUAL_TIERS
 from aixin.registry.models import CareTier, Child, ChildChange, ChildStatus, SchoolStage
 
 CREATED = "created"

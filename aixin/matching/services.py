@@ -20,16 +20,16 @@ from django.utils import timezone
 
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
 from aixin.lib.idnumber import age_on
-from aixin.matching.candidates import ChildPoint, MotherPoint, Weights, explain, generate
+from aixin.matching.candidates import Candidates, ChildPoint, MotherPoint, Weights, explain, generate
 from aixin.matching.models import MatchProposal, MatchRun, RunStatus
 from aixin.matching.solver import Solution, solve, solve_greedy
 from aixin.pairing.models import OPEN_STATUSES, Pairing, PairingStatus
+from aixin.pairing.services import PAIRABLE_TIERS
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry.models import CareTier, Child, ChildStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
 
 ALTERNATIVES = 5
-NEEDY_TIERS = (CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE)
 
 
 @dataclass
@@ -69,7 +69,7 @@ def needy_children(district: Region) -> Any:
     register, no open pairing."""
     open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
     return (
-        Child.objects.filter(district=district, status=ChildStatus.ACTIVE, care_tier__in=NEEDY_TIERS)
+        Child.objects.filter(district=district, status=ChildStatus.ACTIVE, care_tier__in=PAIRABLE_TIERS)
         .exclude(Exists(open_pairing))
         .order_by("pk")
     )
@@ -241,8 +241,18 @@ def _compute(
     t0 = time.perf_counter()
     data = load_district(district, today=today)
     t1 = time.perf_counter()
-    found = generate(data.children, data.mothers, reach=reach, weights=weights, excluded=data.excluded)
+    # Generated once; excluded pairs (declined) are then filtered out, which is what passing
+    # them to `generate` would do, and tells apart children whose only candidates declined.
     everything = generate(data.children, data.mothers, reach=reach, weights=weights)
+    found = Candidates(
+        children=data.children,
+        mothers=data.mothers,
+        pairs=[
+            p
+            for p in everything.pairs
+            if (data.children[p.child].id, data.mothers[p.mother].id) not in data.excluded
+        ],
+    )
     t2 = time.perf_counter()
     instance = found.instance()
     solution = solve(instance)
