@@ -117,7 +117,7 @@ def _district_job(args: tuple[list[ChildPoint], list[MotherPoint], Weights]) -> 
     g_must, _g_others, g_cost = greedy.key(inst)
     return {
         "children": len(children),
-        "pairs": len(found.pairs),
+        "pairs": len(found),
         "matched": best.matched,
         "must_total": int(inst.must_cover.sum()),
         "must_matched": int(inst.must_cover.sum()) - must,

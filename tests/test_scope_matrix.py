@@ -226,6 +226,16 @@ def _match_proposal_b(w: World) -> Any:
     return _match_run_b(w).proposals.get()
 
 
+def _exclusion_b(w: World) -> Any:
+    """District B's excluded pair (its mother may not be proposed for its child)."""
+    from aixin.matching.models import MatchExclusion
+
+    found, _made = MatchExclusion.objects.get_or_create(
+        child=w.child_b, volunteer=w.mother_b, defaults={"district": w.tree.district_b, "reason": "relative"}
+    )
+    return found
+
+
 Picker = Callable[[World], Any]
 
 
@@ -412,6 +422,8 @@ MATRIX: dict[str, Row] = {
     "matching:run_accept_all": Row("write", ADMINS, foreign=_match_run_b, method="POST"),
     "matching:run_confirm": Row("write", ADMINS, foreign=_match_run_b, method="POST"),
     "matching:proposal_decide": Row("write", ADMINS, foreign=_match_proposal_b, method="POST"),
+    "matching:exclusion_add": Row("write", ADMINS, foreign=child_b, kwarg="child_pk", method="POST"),
+    "matching:exclusion_remove": Row("write", ADMINS, foreign=_exclusion_b, method="POST"),
     "api:openapi-json": Row("public", set(), api=True),
     "api:api-root": Row("notfound", set(), api=True),
 }

@@ -262,12 +262,32 @@ def match_proposals_visible_to(user: AnyUser) -> QuerySet[Any]:
     return MatchProposal.objects.filter(run__in=match_runs_visible_to(user))
 
 
+def match_exclusions_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Pairs excluded from matching: admins, for their district."""
+    from aixin.matching.models import MatchExclusion
+
+    if not getattr(user, "is_authenticated", False) or user.role not in ADMINS:
+        return MatchExclusion.objects.none()
+    if user.role == Role.CITY_ADMIN:
+        return MatchExclusion.objects.all()
+    return MatchExclusion.objects.filter(district_id=user.region_id)
+
+
 def alerts_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.alerts.models import Alert
 
     if not getattr(user, "is_authenticated", False) or user.role == Role.VOLUNTEER:
         return Alert.objects.none()
     return _scoped(Alert.objects.all(), user, district="district_id", town="town_id", village="region_id")
+
+
+def notifications_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """A user's own notifications, whatever the role: nobody reads another's, not even the city."""
+    from aixin.notify.models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient_id=user.pk)
 
 
 def get_visible(qs: QuerySet[Any], pk: Any) -> Any:

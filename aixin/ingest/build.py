@@ -21,9 +21,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from aixin.ingest import bulk, merge, worker
+from aixin.ingest import merge, worker
 from aixin.ingest.columns import Source
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, parse_row
+from aixin.lib import bulk
 from aixin.lib.crypto import encrypt, mask_phone
 from aixin.lib.idnumber import mask as mask_id
 from aixin.lib.pinyin import search_key

@@ -21,11 +21,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from aixin.ingest import bulk, merge
+from aixin.ingest import merge
 from aixin.ingest.build import OUT_OF_SCOPE, Builder, BuildPool, Built, Village, worker_count
 from aixin.ingest.columns import SOURCE_LABELS, STATUS_WORDS
 from aixin.ingest.models import ChildSourceState, DuplicateSuspect, ImportBatch, ImportRejection
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, normalise_id, parse_row
+from aixin.lib import bulk
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive, rules
 from aixin.registry.models import Child, ChildChange, ChildStatus, Guardian, ParentCondition

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aixin.matching.candidates import CLOSENESS_LABELS, REACHES
+from aixin.matching.models import ExclusionReason
 
 REACH_CHOICES = [(r, CLOSENESS_LABELS[r]) for r in REACHES]
 
@@ -66,3 +67,15 @@ class DecisionForm(forms.Form):
         if data.get("decision") == "swap" and not data.get("volunteer"):
             self.add_error("volunteer", _("换人时请选择一位备选的爱心妈妈"))
         return data
+
+
+class ExclusionForm(forms.Form):
+    """Record that a mother must not be proposed for a child (relative, conflict of interest…)."""
+
+    volunteer = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.ChoiceField(
+        label=_("不宜结对原因"),
+        choices=ExclusionReason.choices,
+        error_messages={"required": _("请选择不宜结对的原因"), "invalid_choice": _("请选择不宜结对的原因")},
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)

@@ -71,3 +71,34 @@ class MatchProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id} → {self.volunteer_id}"
+
+
+class ExclusionReason(models.TextChoices):
+    RELATIVE = "relative", _("亲属关系")
+    CONFLICT = "conflict", _("利益冲突")
+    OTHER = "other", _("其他不宜结对情形")
+
+
+class MatchExclusion(models.Model):
+    """A pair that must never be proposed (issue 4 §1): a relative, a conflict of interest, or
+    another reason staff recorded. Declined pairings exclude their pair as well."""
+
+    child = models.ForeignKey("registry.Child", on_delete=models.CASCADE, related_name="+")
+    volunteer = models.ForeignKey("volunteers.Volunteer", on_delete=models.CASCADE, related_name="+")
+    # Stamped from the child for scope filters.
+    district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("原因"), max_length=20, choices=ExclusionReason.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "volunteer"], name="matching_one_exclusion_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} ✕ {self.volunteer_id}"

@@ -31,7 +31,7 @@ from aixin.accounts.access import (
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, DomainError, InvalidInput, NotAllowed
-from aixin.matching.candidates import explain, generate
+from aixin.matching.candidates import generate
 from aixin.matching.models import MatchProposal, MatchRun, ProposalStatus, RunStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
 
@@ -287,21 +287,23 @@ def suggest_mothers(
 ) -> list[Suggestion]:
     """The best `limit` mothers of the child's district for this child (lowest cost first),
     with the reasons; empty if the child does not need a mother now."""
-    from aixin.matching.services import child_point, declined_pairs, load_mothers, needy_children
+    from aixin.matching.exclusions import excluded_pairs
+    from aixin.matching.services import child_points, load_mothers, needy_children
 
-    needy = needy_children(child.district).filter(pk=child.pk).first()
-    if needy is None:
+    points = child_points(
+        needy_children(child.district).filter(pk=child.pk), today=today or timezone.localdate()
+    )
+    if not points:
         return []
     mothers, names, _active = load_mothers(child.district)
-    point = child_point(needy, today=today or timezone.localdate())
-    found = generate([point], mothers, excluded=declined_pairs(child.district, [child.pk]))
-    pairs = sorted(found.pairs, key=lambda p: (p.cost, mothers[p.mother].id))[:limit]
+    found = generate(points, mothers, excluded=excluded_pairs(child.district, [child.pk]))
+    order, _starts = found.by_child()
     return [
         Suggestion(
-            volunteer_id=mothers[p.mother].id,
-            name=names[mothers[p.mother].id],
-            cost=p.cost,
-            explanation=explain(p, mothers[p.mother]),
+            volunteer_id=mothers[int(found.mother[a])].id,
+            name=names[mothers[int(found.mother[a])].id],
+            cost=int(found.cost[a]),
+            explanation=found.explain(a),
         )
-        for p in pairs
+        for a in order[:limit].tolist()
     ]

@@ -10,20 +10,23 @@ suggestions: nothing becomes a pairing until a person confirms it (next step of 
 from __future__ import annotations
 
 import datetime
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
 from aixin.lib.idnumber import age_on
-from aixin.matching.candidates import Candidates, ChildPoint, MotherPoint, Weights, explain, generate
+from aixin.matching.candidates import ChildPoint, MotherPoint, Weights, generate
+from aixin.matching.exclusions import excluded_pairs
 from aixin.matching.models import MatchProposal, MatchRun, RunStatus
 from aixin.matching.solver import Solution, solve, solve_greedy
-from aixin.pairing.models import OPEN_STATUSES, Pairing, PairingStatus
+from aixin.pairing.models import OPEN_STATUSES, Pairing
 from aixin.pairing.services import PAIRABLE_TIERS
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry.models import CareTier, Child, ChildStatus
@@ -39,23 +42,6 @@ class DistrictData:
     names: dict[int, str]  # volunteer id → name
     excluded: set[tuple[int, int]]
     active_mothers: int  # in the district, whatever their free places
-
-
-def _needs(child: Child) -> frozenset[str]:
-    needs = set()
-    if child.difficulty_mental:
-        needs.add("mental")
-    if child.risk_psych_behaviour:
-        needs.add("behaviour")
-    if child.difficulty_study:
-        needs.add("study")
-    if child.difficulty_physical:
-        needs.add("physical")
-    if child.is_justice_involved:
-        needs.add("justice")
-    if child.care_tier == CareTier.MANY_TO_ONE:
-        needs.add("many_to_one")
-    return frozenset(needs)
 
 
 def configured_weights() -> Weights:
@@ -75,64 +61,150 @@ def needy_children(district: Region) -> Any:
     )
 
 
-def child_point(c: Child, *, today: datetime.date) -> ChildPoint:
-    return ChildPoint(
-        id=c.pk,
-        district_id=c.district_id,
-        town_id=c.town_id,
-        village_id=c.region_id,
-        age=age_on(c.birth_date, today),
-        sex=c.sex,
-        must_cover=c.is_scattered_orphan or c.is_de_facto_unsupported,
-        needs=_needs(c),
-        lat=c.latitude,
-        lon=c.longitude,
+_CHILD_FIELDS = (
+    "pk",
+    "district_id",
+    "town_id",
+    "region_id",
+    "birth_date",
+    "sex",
+    "is_scattered_orphan",
+    "is_de_facto_unsupported",
+    "difficulty_mental",
+    "risk_psych_behaviour",
+    "difficulty_study",
+    "difficulty_physical",
+    "is_justice_involved",
+    "care_tier",
+    "latitude",
+    "longitude",
+)
+
+
+def child_points(children: Any, *, today: datetime.date) -> list[ChildPoint]:
+    """The matching view of the children of a queryset (read as plain values, not models)."""
+    points = []
+    for (
+        pk,
+        district_id,
+        town_id,
+        village_id,
+        birth_date,
+        sex,
+        orphan,
+        unsupported,
+        mental,
+        behaviour,
+        study,
+        physical,
+        justice,
+        tier,
+        lat,
+        lon,
+    ) in children.values_list(*_CHILD_FIELDS).iterator(chunk_size=5000):
+        needs = _NEED_SETS[(mental, behaviour, study, physical, justice, tier == CareTier.MANY_TO_ONE)]
+        points.append(
+            ChildPoint(
+                id=pk,
+                district_id=district_id,
+                town_id=town_id,
+                village_id=village_id,
+                age=age_on(birth_date, today),
+                sex=sex,
+                must_cover=orphan or unsupported,
+                needs=needs,
+                lat=lat,
+                lon=lon,
+            )
+        )
+    return points
+
+
+# The needs a child's flags name (mental, behaviour, study, physical, justice, many-to-one),
+# for every combination: one shared frozenset each.
+_NEED_SETS = {
+    flags: frozenset(
+        need
+        for need, on in zip(
+            ("mental", "behaviour", "study", "physical", "justice", "many_to_one"), flags, strict=True
+        )
+        if on
     )
+    for flags in itertools.product((False, True), repeat=6)
+}
 
 
 def load_mothers(district: Region) -> tuple[list[MotherPoint], dict[int, str], int]:
     """The district's active mothers (free places = capacity − load: existing pairings keep
-    theirs), their names, and how many there are."""
+    theirs), their preferences, their names, and how many there are."""
     mothers: list[MotherPoint] = []
     names: dict[int, str] = {}
     volunteers = Volunteer.objects.filter(district=district, status=VolunteerStatus.ACTIVE).order_by("pk")
-    for v in volunteers.iterator(chunk_size=2000):
-        names[v.pk] = v.name
-        specialties = set(v.specialties or [])
-        if v.trained:
-            specialties.add("trained")
-        if v.load > 0:
-            specialties.add("experienced")
+    rows = volunteers.values_list(
+        "pk",
+        "name",
+        "district_id",
+        "town_id",
+        "home_region_id",
+        "capacity",
+        "load",
+        "specialties",
+        "trained",
+        "preferred_age_min",
+        "preferred_age_max",
+        "preferred_child_sex",
+        "latitude",
+        "longitude",
+    )
+    shared: dict[tuple[str, ...], frozenset[str]] = {}
+    for (
+        pk,
+        name,
+        district_id,
+        town_id,
+        village_id,
+        capacity,
+        load,
+        specialties,
+        trained,
+        age_min,
+        age_max,
+        sex,
+        lat,
+        lon,
+    ) in rows.iterator(chunk_size=5000):
+        names[pk] = name
+        found = set(specialties or [])
+        if trained:
+            found.add("trained")
+        if load > 0:
+            found.add("experienced")
+        key = tuple(sorted(found))
         mothers.append(
             MotherPoint(
-                id=v.pk,
-                district_id=v.district_id,
-                town_id=v.town_id,
-                village_id=v.home_region_id,
-                free=max(0, v.capacity - v.load),
-                load=v.load,
-                capacity=v.capacity,
-                specialties=frozenset(specialties),
-                lat=v.latitude,
-                lon=v.longitude,
+                id=pk,
+                district_id=district_id,
+                town_id=town_id,
+                village_id=village_id,
+                free=max(0, capacity - load),
+                load=load,
+                capacity=capacity,
+                specialties=shared.setdefault(key, frozenset(key)),
+                age_min=age_min,
+                age_max=age_max,
+                child_sex=sex,
+                lat=lat,
+                lon=lon,
             )
         )
     return mothers, names, len(mothers)
 
 
-def declined_pairs(district: Region, child_ids: list[int]) -> set[tuple[int, int]]:
-    return set(
-        Pairing.objects.filter(
-            district=district, status=PairingStatus.DECLINED, child_id__in=child_ids
-        ).values_list("child_id", "volunteer_id")
-    )
-
-
 def load_district(district: Region, *, today: datetime.date) -> DistrictData:
     """Everything a run needs for one district (see needy_children and load_mothers)."""
-    children = [child_point(c, today=today) for c in needy_children(district).iterator(chunk_size=2000)]
+    children = child_points(needy_children(district), today=today)
     mothers, names, active = load_mothers(district)
-    excluded = declined_pairs(district, [c.id for c in children])
+    excluded = excluded_pairs(district, [c.id for c in children])
     return DistrictData(children, mothers, names, excluded, active)
 
 
@@ -244,49 +316,36 @@ def _compute(
     # Generated once; excluded pairs (declined) are then filtered out, which is what passing
     # them to `generate` would do, and tells apart children whose only candidates declined.
     everything = generate(data.children, data.mothers, reach=reach, weights=weights)
-    found = Candidates(
-        children=data.children,
-        mothers=data.mothers,
-        pairs=[
-            p
-            for p in everything.pairs
-            if (data.children[p.child].id, data.mothers[p.mother].id) not in data.excluded
-        ],
-    )
+    found = everything.without(data.excluded)
     t2 = time.perf_counter()
     instance = found.instance()
     solution = solve(instance)
     t3 = time.perf_counter()
     greedy = solve_greedy(instance)
 
-    by_child: dict[int, list[int]] = {}
-    for a, pair in enumerate(found.pairs):
-        by_child.setdefault(pair.child, []).append(a)
-    with_any = {p.child for p in everything.pairs}
+    order, starts = found.by_child()
+    with_any = np.bincount(everything.child, minlength=len(data.children)) > 0
     proposals: list[MatchProposal] = []
     unmatched: dict[str, int] = {}
     for i, child in enumerate(data.children):
-        arcs = sorted(by_child.get(i, []), key=lambda a: found.pairs[a].cost)
+        arcs = order[starts[i] : starts[i + 1]].tolist()
         chosen = int(solution.arc_of[i])
         alternatives = [
             {
-                "volunteer": data.mothers[found.pairs[a].mother].id,
-                "name": data.names[data.mothers[found.pairs[a].mother].id],
-                "cost": found.pairs[a].cost,
-                "explanation": explain(found.pairs[a], data.mothers[found.pairs[a].mother]),
+                "volunteer": data.mothers[int(found.mother[a])].id,
+                "name": data.names[data.mothers[int(found.mother[a])].id],
+                "cost": int(found.cost[a]),
+                "explanation": found.explain(a),
             }
-            for a in arcs
-            if a != chosen
-        ][:ALTERNATIVES]
+            for a in [a for a in arcs if a != chosen][:ALTERNATIVES]
+        ]
         proposal = MatchProposal(child_id=child.id, must_cover=child.must_cover, alternatives=alternatives)
         if chosen >= 0:
-            pair = found.pairs[chosen]
-            mother = data.mothers[pair.mother]
-            proposal.volunteer_id = mother.id
-            proposal.cost = pair.cost
-            proposal.explanation = explain(pair, mother)[:300]
+            proposal.volunteer_id = data.mothers[int(found.mother[chosen])].id
+            proposal.cost = int(found.cost[chosen])
+            proposal.explanation = found.explain(chosen)[:300]
         else:
-            reason = _unmatched_reason(data, i, bool(arcs), bool(i in with_any and not arcs))
+            reason = _unmatched_reason(data, i, bool(arcs), bool(with_any[i] and not arcs))
             proposal.unmatched_reason = reason
             unmatched[reason] = unmatched.get(reason, 0) + 1
         proposals.append(proposal)
@@ -297,7 +356,7 @@ def _compute(
         "children": len(data.children),
         "must_cover_total": must_total,
         "mothers_with_room": sum(1 for m in data.mothers if m.free > 0),
-        "candidate_pairs": len(found.pairs),
+        "candidate_pairs": len(found),
         **_summary(solution, instance),
         "unmatched_by_reason": unmatched,
         "greedy": _summary(greedy, instance),

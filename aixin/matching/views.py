@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from aixin.accounts.access import (
     ADMINS,
     access,
+    get_child_for_user,
     get_visible,
     match_proposals_visible_to,
     match_runs_visible_to,
@@ -25,8 +26,8 @@ from aixin.accounts.access import (
     request_user,
 )
 from aixin.lib.errors import DomainError
-from aixin.matching import review
-from aixin.matching.forms import DecisionForm, StartRunForm
+from aixin.matching import exclusions, review
+from aixin.matching.forms import DecisionForm, ExclusionForm, StartRunForm
 from aixin.matching.models import MatchRun, RunStatus
 from aixin.regions.models import RegionLevel
 
@@ -190,3 +191,46 @@ def run_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         for name, reason in result["skipped"]:
             messages.warning(request, _("未发起：%(c)s（%(r)s）") % {"c": name, "r": reason})
     return redirect("matching:run_detail", pk=run.pk)
+
+
+@access(*ADMINS)
+@require_POST
+def exclusion_add(request: HttpRequest, child_pk: int) -> HttpResponse:
+    """From the child's file: this mother must not be proposed for this child."""
+    user = request_user(request)
+    child = get_child_for_user(user, child_pk)
+    form = ExclusionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("registry:child_detail", pk=child.pk)
+    try:
+        exclusion = exclusions.exclusion_add(
+            actor=user,
+            child_id=child.pk,
+            volunteer_id=form.cleaned_data["volunteer"],
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+            request=request,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("已设置%(m)s与%(c)s不宜结对，今后匹配不再推荐")
+            % {"m": exclusion.volunteer.name, "c": child.name},
+        )
+    return redirect("registry:child_detail", pk=child.pk)
+
+
+@access(*ADMINS)
+@require_POST
+def exclusion_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request_user(request)
+    try:
+        child_pk = exclusions.exclusion_remove(actor=user, exclusion_id=pk, request=request)
+    except DomainError as exc:  # pragma: no cover - admins only, scope answers 404 first
+        messages.error(request, exc.message)
+        return redirect("matching:run_list")
+    messages.success(request, _("已撤销不宜结对的设置"))
+    return redirect("registry:child_detail", pk=child_pk)

@@ -20,6 +20,7 @@ from aixin.accounts.access import (
     STAFF,
     access,
     get_child_for_user,
+    match_exclusions_visible_to,
     may_manage,
     may_reveal_full_identifiers,
     request_user,
@@ -31,6 +32,7 @@ from aixin.ingest.selectors import annotate_history
 from aixin.lib.errors import DomainError
 from aixin.lib.excel import workbook_bytes, xlsx_response
 from aixin.lib.idnumber import age_on
+from aixin.matching.models import ExclusionReason
 from aixin.matching.review import suggest_mothers
 from aixin.registry import derive, rules, selectors, services
 from aixin.registry.forms import (
@@ -277,6 +279,12 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "propose_url": propose_url,
             # The "suggest mothers" panel (issue 4): admins, a child who needs a mother now.
             "suggestions": suggest_mothers(child, today=today) if propose_url else None,
+            "exclusions": (
+                match_exclusions_visible_to(request.user).filter(child=child).select_related("volunteer")
+                if propose_url
+                else []
+            ),
+            "exclusion_reasons": ExclusionReason.choices,
             **related,
         },
     )

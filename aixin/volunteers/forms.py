@@ -53,6 +53,15 @@ class VolunteerForm(forms.Form):
         label=_("可结对人数"), min_value=MIN_CAPACITY, max_value=MAX_CAPACITY, initial=1
     )
     trained = forms.BooleanField(label=_("已参加培训"), required=False)
+    preferred_age_min = forms.IntegerField(
+        label=_("意向儿童最小年龄（选填）"), min_value=0, max_value=17, required=False
+    )
+    preferred_age_max = forms.IntegerField(
+        label=_("意向儿童最大年龄（选填）"), min_value=0, max_value=17, required=False
+    )
+    preferred_child_sex = forms.ChoiceField(
+        label=_("意向儿童性别"), choices=[("", _("不限")), ("M", _("男")), ("F", _("女"))], required=False
+    )
     notes = forms.CharField(label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -92,6 +92,12 @@ class Volunteer(models.Model):
     )
     background_checked_on = models.DateField(_("入职查询日期"), null=True, blank=True)
     trained = models.BooleanField(_("已培训"), default=False)
+    # Her wishes for matching (issue 4): the ages and the sex of the children she would care for.
+    preferred_age_min = models.PositiveSmallIntegerField(_("意向儿童最小年龄"), null=True, blank=True)
+    preferred_age_max = models.PositiveSmallIntegerField(_("意向儿童最大年龄"), null=True, blank=True)
+    preferred_child_sex = models.CharField(
+        _("意向儿童性别"), max_length=1, blank=True, choices=[("M", _("男")), ("F", _("女"))]
+    )
     points = models.IntegerField(_("积分"), default=0)
     exit_reason = models.CharField(_("退出原因"), max_length=300, blank=True)
     notes = models.TextField(_("备注"), blank=True)
@@ -115,6 +121,21 @@ class Volunteer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def preference_label(self) -> str:
+        """Her wishes for matching in words, e.g. "6–12岁，女童" or "不限"."""
+        low, high = self.preferred_age_min, self.preferred_age_max
+        parts = []
+        if low is not None and high is not None:
+            parts.append(f"{low}–{high}岁")
+        elif low is not None:
+            parts.append(f"{low}岁及以上")
+        elif high is not None:
+            parts.append(f"{high}岁及以下")
+        if self.preferred_child_sex:
+            parts.append("男童" if self.preferred_child_sex == "M" else "女童")
+        return "，".join(parts) or "不限"
 
     @property
     def free_capacity(self) -> int:

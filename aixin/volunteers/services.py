@@ -179,6 +179,36 @@ def _apply_profile(volunteer: Volunteer, data: Mapping[str, Any], *, actor: Any)
             setattr(volunteer, coord, data.get(coord))
     if "trained" in data:
         volunteer.trained = bool(data.get("trained"))
+    _apply_preferences(volunteer, data)
+
+
+def _apply_preferences(volunteer: Volunteer, data: Mapping[str, Any]) -> None:
+    """The ages (0–17) and sex of the children she would care for; blank = any."""
+    bounds: dict[str, int | None] = {}
+    labels = {"preferred_age_min": _("意向儿童最小年龄"), "preferred_age_max": _("意向儿童最大年龄")}
+    for key, label in labels.items():
+        raw = data.get(key)
+        if raw in (None, ""):
+            bounds[key] = None
+            continue
+        try:
+            age = int(raw)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(_("%(f)s须为0到17之间的整数") % {"f": label}, field=key) from exc
+        if not 0 <= age <= 17:
+            raise InvalidInput(_("%(f)s须为0到17之间的整数，现为%(n)s") % {"f": label, "n": age}, field=key)
+        bounds[key] = age
+    low, high = bounds["preferred_age_min"], bounds["preferred_age_max"]
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(
+            _("意向儿童年龄范围有误：最小年龄%(a)s大于最大年龄%(b)s") % {"a": low, "b": high},
+            field="preferred_age_min",
+        )
+    sex = str(data.get("preferred_child_sex") or "")
+    if sex not in ("", "M", "F"):
+        raise InvalidInput(_("意向儿童性别应为男、女或不限"), field="preferred_child_sex")
+    volunteer.preferred_age_min, volunteer.preferred_age_max = low, high
+    volunteer.preferred_child_sex = sex
 
 
 def _audit(
@@ -248,6 +278,9 @@ def volunteer_update(
             "specialties",
             "capacity",
             "notes",
+            "preferred_age_min",
+            "preferred_age_max",
+            "preferred_child_sex",
         )
     }
     _apply_profile(volunteer, data, actor=actor)
@@ -278,6 +311,9 @@ def volunteer_update(
             "latitude",
             "longitude",
             "trained",
+            "preferred_age_min",
+            "preferred_age_max",
+            "preferred_child_sex",
             "phone_encrypted",
             "phone_index",
             "phone_masked",

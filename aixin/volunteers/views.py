@@ -118,6 +118,9 @@ def volunteer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         "specialties": volunteer.specialties,
         "capacity": volunteer.capacity,
         "trained": volunteer.trained,
+        "preferred_age_min": volunteer.preferred_age_min,
+        "preferred_age_max": volunteer.preferred_age_max,
+        "preferred_child_sex": volunteer.preferred_child_sex,
         "notes": volunteer.notes,
         "version": volunteer.version,
     }

@@ -85,3 +85,41 @@ def test_without_coordinates_the_region_tree_orders_village_then_town_then_distr
         (1, "town", 5000),
     ]
     assert explain(found.pairs[0], mothers[2]).startswith("同村，无坐标，按区划估算")
+
+
+def test_a_child_with_coordinates_keeps_its_k_nearest_of_located_and_unlocated_mothers_together():
+    located = [mother(i, village=12, lat=LAT + 0.05 * i, lon=LON) for i in range(1, 4)]  # 5.5 km +
+    same_village_without_point = mother(9)  # nominal 0.5 km: nearer than any located one
+    mothers = [*located, same_village_without_point]
+    found = generate([child(1, lat=LAT, lon=LON)], mothers, weights=Weights(k=2))
+    assert [(mothers[p.mother].id, p.measured) for p in sorted(found.pairs, key=lambda p: p.metres)] == [
+        (9, False),
+        (1, True),
+    ]
+
+
+def test_dropping_excluded_pairs_afterwards_equals_excluding_them_at_once():
+    children = [child(1), child(2, village=12)]
+    mothers = [mother(1), mother(2, village=12), mother(3, town=3, village=31)]
+    banned = [(1, 2), (2, 1)]
+    later = generate(children, mothers).without(banned)
+    at_once = generate(children, mothers, excluded=banned)
+    assert sorted((p.child, p.mother, p.cost) for p in later.pairs) == sorted(
+        (p.child, p.mother, p.cost) for p in at_once.pairs
+    )
+    assert (0, 1) not in {(p.child, p.mother) for p in later.pairs}
+
+
+def test_the_fast_explanation_is_the_same_text_as_explaining_one_pair():
+    needy = child(1, needs=frozenset({"mental", "study"}), lat=LAT, lon=LON)
+    mothers = [
+        mother(1, specialties=frozenset({"psychology", "teacher"}), load=1, lat=LAT + 0.01, lon=LON),
+        mother(2, specialties=frozenset({"tutoring"}), village=12),
+        mother(3),
+    ]
+    found = generate([needy], mothers)
+    for a, pair in enumerate(found.pairs):
+        assert found.explain(a) == explain(pair, mothers[pair.mother])
+    assert {found.explain(a) for a in range(len(found))} >= {
+        "同村，1.1 公里；心理健康专长匹配心理健康困难；教师专长匹配学习困难；当前结对 1/3"
+    }

@@ -1,7 +1,7 @@
-"""Bulk inserts for imports, without Django's per-object and per-field cost: PostgreSQL COPY,
-or one SQLite executemany. Ids are assigned here (from the table's sequence on PostgreSQL; on
-SQLite after the largest id ever used, which is safe because the import holds SQLite's single
-write lock for the whole batch).
+"""Bulk inserts (imports, matching proposals), without Django's per-object and per-field cost:
+PostgreSQL COPY, or one SQLite executemany. Ids are assigned here (from the table's sequence on
+PostgreSQL; on SQLite after the largest id ever used, which is safe because the caller holds
+SQLite's single write lock: it has written in the same transaction before inserting).
 
 Rows are plain namespaces made by `new(model, **values)` (a Django model instance costs
 ~50 µs to construct; a namespace ~2 µs), carrying every concrete field's `attname`. Values must
