@@ -33,6 +33,7 @@ def _register() -> None:
     from aixin.care.api import router as care_router
     from aixin.dashboard.api import router as stats_router
     from aixin.ingest.api import router as ingest_router
+    from aixin.notify.api import router as notify_router
     from aixin.pairing.api import router as pairing_router
     from aixin.regions.api import router as regions_router
     from aixin.registry.api import router as registry_router
@@ -45,6 +46,7 @@ def _register() -> None:
     api.add_router("/", care_router)
     api.add_router("/stats", stats_router)
     api.add_router("/ingest", ingest_router)
+    api.add_router("/notifications", notify_router)
 
 
 _register()

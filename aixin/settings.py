@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "aixin.ingest",
     "aixin.alerts",
     "aixin.matching",
+    "aixin.notify",
     "aixin.dashboard",
     "aixin.demo",
 ]
@@ -206,6 +207,33 @@ AIXIN_INACTIVITY_DAYS = (14, 30)
 AIXIN_FAMILY_EDUCATION_CADENCE = env_str("AIXIN_FAMILY_EDUCATION_CADENCE", "quarter")
 AIXIN_CARE_FESTIVAL_RULE = "yearly_festival"
 AIXIN_PAGE_SIZE = env_int("AIXIN_PAGE_SIZE", 50)
+
+# Notifications (aixin.notify). Channels are dotted paths; the in-app notification centre is
+# always on. The demo logs to the console instead of texting; a deployment adds
+# "aixin.notify.channels.SmsGatewayChannel" (and the WeChat one) with their URLs and secrets.
+AIXIN_NOTIFY_CHANNELS = [
+    c.strip()
+    for c in env_str(
+        "AIXIN_NOTIFY_CHANNELS", "aixin.notify.channels.InAppChannel,aixin.notify.channels.ConsoleChannel"
+    ).split(",")
+    if c.strip()
+]
+# Kinds each channel sends when the user has not chosen ("*": every kind). SMS carries the
+# loving mothers' reminders only; everything else is opt-in on the 通知设置 page.
+AIXIN_NOTIFY_DEFAULT_ON = {
+    "console": ["*"],
+    "sms": ["weekly_summary", "care_overdue"],
+    "wechat": [],
+}
+AIXIN_NOTIFY_MAX_ATTEMPTS = env_int("AIXIN_NOTIFY_MAX_ATTEMPTS", 5)
+AIXIN_NOTIFY_HTTP_TIMEOUT = env_int("AIXIN_NOTIFY_HTTP_TIMEOUT", 10)
+AIXIN_NOTIFY_SMS_URL = env_str("AIXIN_NOTIFY_SMS_URL", "")
+AIXIN_NOTIFY_SMS_SECRET = env_str("AIXIN_NOTIFY_SMS_SECRET", "")
+AIXIN_NOTIFY_WECHAT_URL = env_str("AIXIN_NOTIFY_WECHAT_URL", "")
+AIXIN_NOTIFY_WECHAT_SECRET = env_str("AIXIN_NOTIFY_WECHAT_SECRET", "")
+AIXIN_NOTIFY_WECHAT_TEMPLATE = env_str("AIXIN_NOTIFY_WECHAT_TEMPLATE", "")
+# The public address of the site, for links in messages that leave it (WeChat).
+AIXIN_NOTIFY_SITE_URL = env_str("AIXIN_NOTIFY_SITE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("imports/", include("aixin.ingest.urls")),
     path("alerts/", include("aixin.alerts.urls")),
     path("matching/", include("aixin.matching.urls")),
+    path("notifications/", include("aixin.notify.urls")),
     path("imports/credentials/", include(("aixin.ingest.credential_urls", "ingest_credentials"))),
     path("api/v1/", api_urls()),
 ]

@@ -236,6 +236,16 @@ def _exclusion_b(w: World) -> Any:
     return found
 
 
+def _notification_b(w: World) -> Any:
+    """A notification of district B's loving mother, made on first use."""
+    from aixin.notify.models import Notification
+    from aixin.notify.services import notify
+
+    user = w.mother_b.user
+    notify([user], kind="general", title="丙妈妈的通知", link="/care/mine/", dedupe_key="matrix:b")
+    return Notification.objects.get(recipient=user, dedupe_key="matrix:b")
+
+
 Picker = Callable[[World], Any]
 
 
@@ -424,6 +434,15 @@ MATRIX: dict[str, Row] = {
     "matching:proposal_decide": Row("write", ADMINS, foreign=_match_proposal_b, method="POST"),
     "matching:exclusion_add": Row("write", ADMINS, foreign=child_b, kwarg="child_pk", method="POST"),
     "matching:exclusion_remove": Row("write", ADMINS, foreign=_exclusion_b, method="POST"),
+    # notifications: every role, their own only (another's → 404, even for the city)
+    "notify:inbox": Row("list", EVERYONE),
+    "notify:mark_read": Row("write", EVERYONE, foreign=_notification_b, method="POST"),
+    "notify:mark_all_read": Row("page", EVERYONE, method="POST"),
+    "notify:preferences": Row("page", EVERYONE),
+    "api:notifications_list": Row("list", EVERYONE, api=True),
+    "api:notifications_read": Row(
+        "write", EVERYONE, foreign=_notification_b, kwarg="notification_id", method="POST", api=True
+    ),
     "api:openapi-json": Row("public", set(), api=True),
     "api:api-root": Row("notfound", set(), api=True),
 }

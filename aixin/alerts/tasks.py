@@ -9,10 +9,10 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from aixin.alerts.services import raise_handover_alerts, resolve_satisfied
+from aixin.lib.schedule import local_crontab
 from aixin.registry.models import Child
 
 logger = logging.getLogger("aixin.alerts")
@@ -34,6 +34,6 @@ def daily_alert_scan(*, today: datetime.date | None = None) -> dict[str, int]:
     return {"handover_opened": opened, **{f"{k}_closed": n for k, n in closed.items()}}
 
 
-@db_periodic_task(crontab(hour="6", minute="30"))  # type: ignore[untyped-decorator]
+@db_periodic_task(local_crontab(hour="6", minute="30"))  # type: ignore[untyped-decorator]
 def scan_alerts() -> dict[str, int]:
     return daily_alert_scan()

@@ -7,10 +7,10 @@ import datetime
 import logging
 
 from django.utils import timezone
-from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from aixin.care.selectors import overdue_by_district
+from aixin.lib.schedule import local_crontab
 from aixin.pairing.models import Pairing
 
 logger = logging.getLogger("aixin.care")
@@ -24,6 +24,6 @@ def overdue_scan(*, today: datetime.date | None = None) -> dict[int, int]:
     return counts
 
 
-@db_periodic_task(crontab(hour="6", minute="15"))  # type: ignore[untyped-decorator]
+@db_periodic_task(local_crontab(hour="6", minute="15"))  # type: ignore[untyped-decorator]
 def scan_overdue() -> dict[int, int]:
     return overdue_scan()
