@@ -16,6 +16,10 @@ class Role(models.TextChoices):
     TOWN_SUPERVISOR = "town_supervisor", _("儿童督导员")
     VILLAGE_DIRECTOR = "village_director", _("儿童主任")
     VOLUNTEER = "volunteer", _("爱心妈妈")
+    # Issue 5: a department's liaison sees only referrals to that department within the region;
+    # a task-force member only the children whose task force they sit on.
+    DEPARTMENT_LIAISON = "department_liaison", _("部门联络员")
+    TASKFORCE_MEMBER = "taskforce_member", _("专班成员")
 
 
 STAFF_ROLES = frozenset({Role.CITY_ADMIN, Role.DISTRICT_ADMIN, Role.TOWN_SUPERVISOR, Role.VILLAGE_DIRECTOR})
@@ -29,6 +33,8 @@ ROLE_REGION_LEVEL = {
     Role.TOWN_SUPERVISOR: 3,
     Role.VILLAGE_DIRECTOR: 4,
     Role.VOLUNTEER: None,
+    Role.DEPARTMENT_LIAISON: 2,
+    Role.TASKFORCE_MEMBER: 2,
 }
 
 
