@@ -220,13 +220,15 @@ def measured_import(env: dict[str, str], path: Path) -> dict[str, Any]:
     return result
 
 
-def prepare(backend: str) -> tuple[str, dict[str, str]]:
+def prepare(
+    backend: str, pg_db: str = PG_DB, sqlite_name: str = "import.sqlite3"
+) -> tuple[str, dict[str, str]]:
     if backend == "pg":
-        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", PG_DB], check=True)
-        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", PG_DB], check=True)
-        url = f"postgres://postgres@127.0.0.1:5432/{PG_DB}"
+        subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", pg_db], check=True)
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", pg_db], check=True)
+        url = f"postgres://postgres@127.0.0.1:5432/{pg_db}"
     else:
-        db = WORK / "import.sqlite3"
+        db = WORK / sqlite_name
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
         url = f"sqlite:///{db}"

@@ -101,3 +101,30 @@ def test_the_report_gives_coverage_before_and_after_and_the_towns_that_need_moth
     gaps = {g["town_name"]: g for g in run.report["recruitment_gaps"]}
     assert gaps[tree.town_a1.name]["unmatched"] == 1 and gaps[tree.town_a1.name]["mothers_needed"] == 1
     assert gaps[tree.town_a2.name]["missing"] == {"学习困难": 1}  # no tutoring mother in that town
+
+
+def test_the_whole_city_run_adds_up_the_districts_and_goes_on_past_a_district_that_is_busy(
+    tree, district_a, capsys
+):
+    import json
+
+    from django.core.management.base import CommandError
+
+    factories.make_child(tree.village_b1, name="乙区孤儿", is_scattered_orphan=True)
+    factories.make_volunteer(tree.village_b1, name="乙区妈妈")
+    call_command("match", "--all", "--json")
+    out = json.loads(capsys.readouterr().out)
+    by_code = {r["district"]: r for r in out["districts"]}
+    assert (by_code["500101"]["matched"], by_code["500102"]["matched"]) == (1, 1)
+    assert out["total"]["children"] == sum(r["children"] for r in out["districts"]) == 4
+    assert (out["total"]["matched"], out["total"]["must_cover_matched"]) == (2, 2)
+    assert out["failed"] == []
+
+    MatchRun.objects.create(district=tree.district_a)  # someone is computing district A now
+    with pytest.raises(CommandError, match="1 个区县未能完成匹配"):
+        call_command("match", "--all", "--json")
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert [f["district"] for f in out["failed"]] == ["500101"]
+    assert "已有一次匹配正在计算" in captured.err
+    assert [r["district"] for r in out["districts"]] == ["500102"]  # district B was still matched
