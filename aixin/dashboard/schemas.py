@@ -73,6 +73,16 @@ class AreaOut(Schema):
     compliance_percent: float | None
 
 
+class MatchingGapOut(Schema):
+    town_code: str
+    town_name: str
+    district_name: str
+    unmatched: int
+    must_cover_unmatched: int
+    mothers_needed: int
+    missing: dict[str, int]
+
+
 class ActivityStatsOut(Schema):
     year: int
     held: int
@@ -93,3 +103,4 @@ class OverviewOut(Schema):
     area_level: str | None
     breakdown: list[AreaOut]
     hot_spots: list[AreaOut]
+    matching_gaps: list[MatchingGapOut]

@@ -168,6 +168,8 @@ class Overview:
     area_level: str | None
     breakdown: list[AreaRow] = field(default_factory=list)
     hot_spots: list[AreaRow] = field(default_factory=list)
+    # Towns the latest matching runs could not serve (aixin.matching.selectors.Gap).
+    matching_gaps: list[Any] = field(default_factory=list)
 
 
 def percent(done: int, total: int) -> float | None:
@@ -399,7 +401,14 @@ def overview(*, user: Any, region: Region, today: datetime.date | None = None) -
         area_level=_AREA_LEVEL.get(region.level),
         breakdown=breakdown,
         hot_spots=hot_spots,
+        matching_gaps=matching_gaps(region, limit=HOT_SPOT_COUNT * 2),
     )
+
+
+def matching_gaps(region: Region, *, limit: int) -> list[Any]:
+    from aixin.matching.selectors import recruitment_gaps
+
+    return recruitment_gaps(region, limit=limit)
 
 
 def _narrow_activities(qs: QuerySet[Any], region: Region) -> QuerySet[Any]:

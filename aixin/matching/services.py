@@ -356,6 +356,7 @@ def _compute(
             unmatched[reason] = unmatched.get(reason, 0) + 1
         proposals.append(proposal)
     must_total = sum(1 for c in data.children if c.must_cover)
+    summary = _summary(solution, instance)
     matched_ids = {data.children[i].id for i in range(len(data.children)) if solution.arc_of[i] >= 0}
     report = {
         "district": district.code,
@@ -363,8 +364,9 @@ def _compute(
         "must_cover_total": must_total,
         "mothers_with_room": sum(1 for m in data.mothers if m.free > 0),
         "candidate_pairs": len(found),
-        **_summary(solution, instance),
+        **summary,
         "unmatched_by_reason": unmatched,
+        "warnings": _warnings(data, summary),
         "greedy": _summary(greedy, instance),
         "coverage": coverage(district, matched_ids),
         "recruitment_gaps": recruitment_gaps(data, solution),
@@ -378,6 +380,21 @@ def _compute(
         },
     }
     return report, proposals
+
+
+def _warnings(data: DistrictData, summary: dict[str, Any]) -> list[str]:
+    """What staff must act on before (or beyond) confirming the proposals, in words."""
+    out = []
+    if data.children and data.active_mothers == 0:
+        out.append("本区县没有服务中的爱心妈妈：请先招募并审核爱心妈妈，本次没有提出任何结对建议")
+    elif data.children and not any(m.free > 0 for m in data.mothers):
+        out.append("本区县服务中的爱心妈妈均已满额：请招募新的爱心妈妈或调整可结对人数")
+    if summary["must_cover_unmatched"]:
+        out.append(
+            f"须优先保障的儿童（散居孤儿、事实无人抚养儿童）中有 {summary['must_cover_unmatched']} 名"
+            "无法在范围内匹配到爱心妈妈：任何分配都无法覆盖他们，请按下方招募缺口优先招募，或扩大匹配范围"
+        )
+    return out
 
 
 def coverage(district: Region, matched_ids: set[int]) -> dict[str, dict[str, int]]:

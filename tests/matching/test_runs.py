@@ -128,3 +128,39 @@ def test_the_whole_city_run_adds_up_the_districts_and_goes_on_past_a_district_th
     assert [f["district"] for f in out["failed"]] == ["500101"]
     assert "已有一次匹配正在计算" in captured.err
     assert [r["district"] for r in out["districts"]] == ["500102"]  # district B was still matched
+
+
+def test_a_must_cover_child_no_assignment_can_reach_is_named_as_a_warning_on_the_run(tree, users, district_a):
+    far_orphan = factories.make_child(tree.village_a2, name="远孤儿", is_scattered_orphan=True)
+    run = run_match(actor=users["district_admin"], district_code="500101", reach="village")
+    assert MatchProposal.objects.get(run=run, child=far_orphan).volunteer_id is None
+    assert run.report["must_cover_unmatched"] == 1
+    assert any("须优先保障的儿童" in w and "1 名" in w for w in run.report["warnings"])
+
+
+def test_a_district_without_any_serving_mother_ends_with_a_report_and_a_warning_not_an_error(tree, users):
+    factories.make_child(tree.village_b1, name="乙区孤儿", is_scattered_orphan=True)
+    run = run_match(actor=users["city_admin"], district_code="500102")
+    assert run.status == RunStatus.DONE
+    assert run.report["matched"] == 0
+    assert run.report["unmatched_by_reason"] == {"本区县没有服务中的爱心妈妈": 1}
+    assert run.report["warnings"][0].startswith("本区县没有服务中的爱心妈妈")
+
+
+def test_the_dashboard_lists_the_towns_a_run_could_not_serve_within_the_viewers_scope(
+    tree, users, district_a, client
+):
+    from django.urls import reverse
+
+    run_match(actor=users["district_admin"], district_code="500101")
+    factories.make_child(tree.village_b1, name="乙区孤儿", is_scattered_orphan=True)
+    run_match(actor=users["city_admin"], district_code="500102")
+
+    client.force_login(users["district_admin"])
+    page = client.get(reverse("dashboard:overview")).content.decode()
+    assert 'id="matching-gaps"' in page
+    assert f'data-code="{tree.town_a2.code}"' in page  # 远童丙 there has no mother in reach
+    assert f'data-code="{tree.town_b1.code}"' not in page  # district B is not theirs
+    client.force_login(users["city_admin"])
+    page = client.get(reverse("dashboard:overview")).content.decode()
+    assert f'data-code="{tree.town_b1.code}"' in page

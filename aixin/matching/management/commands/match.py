@@ -13,8 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.db.models import Count
 
-from aixin.lib.errors import DomainError
-from aixin.matching.services import run_match
+from aixin.matching.pool import Job, Result, district_job, setup_worker
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry.models import Child
 
@@ -49,7 +48,7 @@ class Command(BaseCommand):
         if opts["all"] and opts["workers"] > 1:
             results = _in_pool(jobs, opts["workers"])
         else:
-            results = (_district_job(job) for job in jobs)
+            results = (district_job(job) for job in jobs)
         reports = []
         failed: list[dict[str, str]] = []
         for code, report, error in results:
@@ -70,31 +69,14 @@ class Command(BaseCommand):
                     f"（贪心法匹配 {report['greedy']['matched']}），"
                     f"用时 {report['seconds']['total']} 秒"
                 )
+                for warning in report.get("warnings", []):
+                    self.stdout.write(f"  注意：{warning}")
         reports.sort(key=lambda r: r["district"])
         if opts["json"]:
             out = reports[0] if not opts["all"] else {**_totals(reports), "failed": failed}
             self.stdout.write(json.dumps(out, ensure_ascii=False))
         if failed:
             raise CommandError(f"{len(failed)} 个区县未能完成匹配，见上")
-
-
-Job = tuple[str, str, bool]  # district code, reach, dry run
-Result = tuple[str, dict[str, Any] | None, str | None]  # code, report, error
-
-
-def _district_job(job: Job) -> Result:
-    code, reach, dry_run = job
-    try:
-        result = run_match(actor=None, district_code=code, reach=reach, dry_run=dry_run)
-    except DomainError as exc:
-        return code, None, exc.message
-    return code, (result if isinstance(result, dict) else {"run": result.pk, **result.report}), None
-
-
-def _setup_worker() -> None:
-    import django
-
-    django.setup()
 
 
 def _in_pool(jobs: list[Job], workers: int) -> Iterator[Result]:
@@ -108,8 +90,8 @@ def _in_pool(jobs: list[Job], workers: int) -> Iterator[Result]:
     jobs = sorted(jobs, key=lambda job: -sizes.get(job[0], 0))
     connections.close_all()  # not inherited by the workers
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_setup_worker) as pool:
-        futures = [pool.submit(_district_job, job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=setup_worker) as pool:
+        futures = [pool.submit(district_job, job) for job in jobs]
         for future in as_completed(futures):
             yield future.result()
 
