@@ -13,8 +13,10 @@ penalty. Every instance is feasible, and the penalties make the optimum lexicogr
 With costs in [0, C] and n children (n_o of them not must-cover), a total cost differs by at most
 n·C between two assignments, so P_other = n·C + 1 makes one more matched child worth more than
 any cost, and P_must = n_o·P_other + n·C + 1 makes one more matched must-cover child worth more
-than anything else. Instances whose worst total would overflow int64 are refused (solve per
-district: candidate pairs never cross a district, so the optimum is the same).
+than anything else. Where those penalties would overflow OR-Tools' cost range (e.g. a whole
+city as one graph), `solve_two_phase` gives the same optimum with small numbers: first the fewest
+unmatched children of each kind (costs ignored), then the cheapest assignment that leaves out no
+more than that of each kind. (Per district is faster still: pairs never cross a district.)
 """
 
 from __future__ import annotations
@@ -94,8 +96,6 @@ def penalties(instance: Instance) -> tuple[int, int]:
     top = int(instance.arc_cost.max()) if instance.arc_cost.size else 0
     p_other = n * top + 1
     p_must = n_other * p_other + n * top + 1
-    if n and p_must > INT64_MAX // max(n, 1):
-        raise SolverError("实例过大，总费用可能溢出：请按区县分别求解")
     return p_other, p_must
 
 
@@ -114,37 +114,91 @@ def solve(instance: Instance) -> Solution:
         empty = np.empty(0, dtype=np.int64)
         return Solution(mother_of=empty, arc_of=empty, cost=0)
     p_other, p_must = penalties(instance)
-    # OR-Tools' cost scaling multiplies costs by the number of nodes (BAD_COST_RANGE otherwise).
-    if p_must > INT64_MAX // (4 * (n + m + 2)):
-        raise SolverError("实例过大，费用超出求解器范围：请按区县分别求解")
+    # The penalties of all children must fit int64, and OR-Tools' cost scaling multiplies costs
+    # by the number of nodes (BAD_COST_RANGE beyond).
+    if p_must > INT64_MAX // max(n, 1) or p_must > INT64_MAX // (4 * (n + m + 2)):
+        return solve_two_phase(instance)
     sink = n + m
-    children = np.arange(n, dtype=np.int32)
-    tails = np.concatenate([instance.arc_child, np.arange(n, n + m, dtype=np.int32), children]).astype(
-        np.int32
-    )
-    heads = np.concatenate(
-        [instance.arc_mother + n, np.full(m, sink, dtype=np.int32), np.full(n, sink, dtype=np.int32)]
-    ).astype(np.int32)
-    capacities = np.concatenate(
-        [np.ones(k, dtype=np.int64), instance.capacity.astype(np.int64), np.ones(n, dtype=np.int64)]
-    )
-    costs = np.concatenate(
-        [
-            instance.arc_cost.astype(np.int64),
-            np.zeros(m, dtype=np.int64),
-            np.where(instance.must_cover, p_must, p_other).astype(np.int64),
-        ]
-    )
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
     supplies = np.zeros(n + m + 1, dtype=np.int64)
-    supplies[:n] = 1
-    supplies[sink] = -n
-    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies)
+    supplies[:n], supplies[sink] = 1, -n
+    flow = _min_cost_flow(
+        n + m + 1,
+        np.concatenate([instance.arc_child, np.arange(n, n + m), np.arange(n)]),
+        np.concatenate([instance.arc_mother.astype(np.int64) + n, np.full(m, sink), np.full(n, sink)]),
+        np.concatenate([np.ones(k, dtype=np.int64), instance.capacity, np.ones(n, dtype=np.int64)]),
+        np.concatenate(
+            [instance.arc_cost, np.zeros(m, dtype=np.int64), np.where(instance.must_cover, p_must, p_other)]
+        ),
+        supplies,
+    )
+    return _solution(instance, flow.flows(np.arange(k, dtype=np.int32)) > 0 if k else np.zeros(0, np.bool_))
+
+
+def _min_cost_flow(
+    n_nodes: int,
+    tails: NDArray[np.int64],
+    heads: NDArray[np.int64],
+    capacities: NDArray[np.int64],
+    costs: NDArray[np.int64],
+    supplies: NDArray[np.int64],
+) -> min_cost_flow.SimpleMinCostFlow:
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        tails.astype(np.int32), heads.astype(np.int32), capacities.astype(np.int64), costs.astype(np.int64)
+    )
+    flow.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies.astype(np.int64))
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise SolverError(f"最小费用流求解失败（状态 {status}）")
-    chosen = flow.flows(np.arange(k, dtype=np.int32)) > 0 if k else np.zeros(0, dtype=np.bool_)
+    return flow
+
+
+def solve_two_phase(instance: Instance) -> Solution:
+    """The same lexicographic optimum as `solve`, without large penalties (see the module's
+    docstring): any size of instance fits OR-Tools' cost range."""
+    _check(instance)
+    n, m, k = instance.n_children, instance.n_mothers, int(instance.arc_cost.size)
+    if n == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return Solution(mother_of=empty, arc_of=empty, cost=0)
+    must = instance.must_cover
+    kids = np.arange(n, dtype=np.int64)
+    mothers = np.arange(n, n + m, dtype=np.int64)
+    arc_tails = instance.arc_child.astype(np.int64)
+    arc_heads = instance.arc_mother.astype(np.int64) + n
+    ones_k, ones_n = np.ones(k, dtype=np.int64), np.ones(n, dtype=np.int64)
+    # 1. The fewest must-cover children unmatched, then the fewest others (costs ignored).
+    sink = n + m
+    supplies = np.zeros(n + m + 1, dtype=np.int64)
+    supplies[:n], supplies[sink] = 1, -n
+    first = _min_cost_flow(
+        n + m + 1,
+        np.concatenate([arc_tails, mothers, kids]),
+        np.concatenate([arc_heads, np.full(m, sink), np.full(n, sink)]),
+        np.concatenate([ones_k, instance.capacity, ones_n]),
+        np.concatenate([np.zeros(k + m, dtype=np.int64), np.where(must, int((~must).sum()) + 1, 1)]),
+        supplies,
+    )
+    left = first.flows(np.arange(k + m, k + m + n, dtype=np.int32)) > 0
+    # 2. The cheapest assignment leaving out at most as many of each kind.
+    left_must, left_other, sink = n + m, n + m + 1, n + m + 2
+    supplies = np.zeros(n + m + 3, dtype=np.int64)
+    supplies[:n], supplies[sink] = 1, -n
+    second = _min_cost_flow(
+        n + m + 3,
+        np.concatenate([arc_tails, mothers, kids, [left_must, left_other]]),
+        np.concatenate([arc_heads, np.full(m, sink), np.where(must, left_must, left_other), [sink, sink]]),
+        np.concatenate(
+            [ones_k, instance.capacity, ones_n, [int((left & must).sum()), int((left & ~must).sum())]]
+        ),
+        np.concatenate([instance.arc_cost.astype(np.int64), np.zeros(m + n + 2, dtype=np.int64)]),
+        supplies,
+    )
+    return _solution(instance, second.flows(np.arange(k, dtype=np.int32)) > 0 if k else np.zeros(0, np.bool_))
+
+
+def _solution(instance: Instance, chosen: NDArray[np.bool_]) -> Solution:
+    n = instance.n_children
     mother_of = np.full(n, -1, dtype=np.int64)
     arc_of = np.full(n, -1, dtype=np.int64)
     picked = np.nonzero(chosen)[0]

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from aixin.matching.solver import Instance, SolverError, solve, solve_greedy
+from aixin.matching.solver import Instance, SolverError, solve, solve_greedy, solve_two_phase
 
 
 def brute_force(inst: Instance) -> tuple[int, int, int]:
@@ -91,8 +91,14 @@ def test_negative_costs_are_refused():
         solve(Instance.build([False], [1], [(0, 0, -1)]))
 
 
-def test_an_instance_too_large_for_exact_penalties_is_refused_not_solved_wrongly():
+def test_an_instance_too_large_for_exact_penalties_is_solved_in_two_phases_not_wrongly():
     n = 200_000  # as one graph: the must-cover penalty times the node count would overflow
-    inst = Instance.build([False] * n, [1], [(0, 0, 1_000_000)])
-    with pytest.raises(SolverError):
-        solve(inst)
+    inst = Instance.build([i == 7 for i in range(n)], [1], [(0, 0, 1_000_000), (7, 0, 5)])
+    best = solve(inst)
+    assert best.mother_of[7] == 0 and best.matched == 1  # the must-cover child takes the place
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_two_phase_solver_finds_the_same_optimum_as_brute_force(seed):
+    inst = random_instance(random.Random(10_000 + seed))
+    assert solve_two_phase(inst).key(inst) == brute_force(inst)
