@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -147,6 +148,7 @@ class Candidates:
         self.child_needs = child_needs
         self.mother_answers = mother_answers
         self._needs_text: dict[tuple[int, frozenset[str]], str] = {}
+        self._lists: tuple[list[Any], ...] | None = None
 
     def __len__(self) -> int:
         return int(self.cost.size)
@@ -198,20 +200,27 @@ class Candidates:
 
     def explain(self, a: int) -> str:
         """`explain(self.pair(a), mother)`, faster: the needs part is made once per kind of
-        child and mother."""
-        c, m = int(self.child[a]), int(self.mother[a])
+        child and mother, and the arrays are read as lists."""
+        if self._lists is None:
+            self._lists = (
+                self.child.tolist(),
+                self.mother.tolist(),
+                self.metres.tolist(),
+                self.closeness.tolist(),
+                self.measured.tolist(),
+                self.child_needs.tolist(),
+                self.mother_answers.tolist(),
+            )
+        child, mother_idx, metres, closeness, measured, child_needs, answers = self._lists
+        c, m = child[a], mother_idx[a]
         mother = self.mothers[m]
-        key = (int(self.child_needs[c]), mother.specialties)
+        key = (child_needs[c], mother.specialties)
         needs_text = self._needs_text.get(key)
         if needs_text is None:
             needs_text = self._needs_text[key] = _needs_text(
-                _needs_of(key[0] & int(self.mother_answers[m])),
-                _needs_of(key[0] & ~int(self.mother_answers[m])),
-                mother,
+                _needs_of(key[0] & answers[m]), _needs_of(key[0] & ~answers[m]), mother
             )
-        return _explanation(
-            REACHES[int(self.closeness[a])], int(self.metres[a]), bool(self.measured[a]), needs_text, mother
-        )
+        return _explanation(REACHES[closeness[a]], metres[a], measured[a], needs_text, mother)
 
     def instance(self) -> Instance:
         return Instance(

@@ -25,15 +25,17 @@ from aixin.pairing.models import Pairing, PairingStatus
 from aixin.regions.models import Region
 
 
-def excluded_pairs(district: Region, child_ids: list[int]) -> set[tuple[int, int]]:
-    """(child id, mother id) pairs of the district's children that must not be proposed."""
-    declined = Pairing.objects.filter(
-        district=district, status=PairingStatus.DECLINED, child_id__in=child_ids
-    ).values_list("child_id", "volunteer_id")
-    recorded = MatchExclusion.objects.filter(district=district, child_id__in=child_ids).values_list(
-        "child_id", "volunteer_id"
+def excluded_pairs(district: Region, child_ids: list[int] | None = None) -> set[tuple[int, int]]:
+    """(child id, mother id) pairs of the district's children that must not be proposed — all of
+    the district's, or those of `child_ids` (a handful: a child's suggestions). A district's
+    exclusions are few, so a whole run reads them by district, not by a long list of ids."""
+    declined = Pairing.objects.filter(district=district, status=PairingStatus.DECLINED)
+    recorded = MatchExclusion.objects.filter(district=district)
+    if child_ids is not None:
+        declined, recorded = declined.filter(child_id__in=child_ids), recorded.filter(child_id__in=child_ids)
+    return set(declined.values_list("child_id", "volunteer_id")) | set(
+        recorded.values_list("child_id", "volunteer_id")
     )
-    return set(declined) | set(recorded)
 
 
 def exclusion_add(

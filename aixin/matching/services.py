@@ -205,7 +205,7 @@ def load_district(district: Region, *, today: datetime.date) -> DistrictData:
     """Everything a run needs for one district (see needy_children and load_mothers)."""
     children = child_points(needy_children(district), today=today)
     mothers, names, active = load_mothers(district)
-    excluded = excluded_pairs(district, [c.id for c in children])
+    excluded = excluded_pairs(district)
     return DistrictData(children, mothers, names, excluded, active)
 
 
@@ -329,14 +329,19 @@ def _compute(
     with_any = np.bincount(everything.child, minlength=len(data.children)) > 0
     proposals: list[dict[str, Any]] = []
     unmatched: dict[str, int] = {}
+    mother_ids = [m.id for m in data.mothers]
+    arc_mother, arc_cost = found.mother.tolist(), found.cost.tolist()
+    order_list, starts_list = order.tolist(), starts.tolist()
     for i, child in enumerate(data.children):
-        arcs = order[starts[i] : starts[i + 1]].tolist()
+        start, end = starts_list[i], starts_list[i + 1]
         chosen = int(solution.arc_of[i])
+        # The cheapest few are enough: the chosen one and five others.
+        arcs = order_list[start : min(end, start + ALTERNATIVES + 1)]
         alternatives = [
             {
-                "volunteer": data.mothers[int(found.mother[a])].id,
-                "name": data.names[data.mothers[int(found.mother[a])].id],
-                "cost": int(found.cost[a]),
+                "volunteer": mother_ids[arc_mother[a]],
+                "name": data.names[mother_ids[arc_mother[a]]],
+                "cost": arc_cost[a],
                 "explanation": found.explain(a),
             }
             for a in [a for a in arcs if a != chosen][:ALTERNATIVES]
@@ -347,11 +352,11 @@ def _compute(
             "alternatives": alternatives,
         }
         if chosen >= 0:
-            proposal["volunteer_id"] = data.mothers[int(found.mother[chosen])].id
-            proposal["cost"] = int(found.cost[chosen])
+            proposal["volunteer_id"] = mother_ids[arc_mother[chosen]]
+            proposal["cost"] = arc_cost[chosen]
             proposal["explanation"] = found.explain(chosen)[:300]
         else:
-            reason = _unmatched_reason(data, i, bool(arcs), bool(with_any[i] and not arcs))
+            reason = _unmatched_reason(data, i, end > start, bool(with_any[i] and end == start))
             proposal["unmatched_reason"] = reason
             unmatched[reason] = unmatched.get(reason, 0) + 1
         proposals.append(proposal)

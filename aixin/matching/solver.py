@@ -212,21 +212,19 @@ def solve_greedy(instance: Instance) -> Solution:
     candidate who still has room."""
     _check(instance)
     n = instance.n_children
-    room = instance.capacity.astype(np.int64).copy()
+    room = instance.capacity.astype(np.int64).tolist()
     mother_of = np.full(n, -1, dtype=np.int64)
     arc_of = np.full(n, -1, dtype=np.int64)
     order = np.lexsort((instance.arc_cost, instance.arc_child))  # per child, cheapest first
-    by_child: dict[int, list[int]] = {}
-    for a in order.tolist():
-        by_child.setdefault(int(instance.arc_child[a]), []).append(a)
-    cost = 0
+    starts = np.searchsorted(instance.arc_child[order], np.arange(n + 1)).tolist()
+    order_list, arc_mother = order.tolist(), instance.arc_mother.tolist()
     for c in range(n):
-        for a in by_child.get(c, ()):
-            mother = int(instance.arc_mother[a])
+        for a in order_list[starts[c] : starts[c + 1]]:
+            mother = arc_mother[a]
             if room[mother] > 0:
                 room[mother] -= 1
                 mother_of[c] = mother
                 arc_of[c] = a
-                cost += int(instance.arc_cost[a])
                 break
-    return Solution(mother_of=mother_of, arc_of=arc_of, cost=cost)
+    chosen = arc_of[arc_of >= 0]
+    return Solution(mother_of=mother_of, arc_of=arc_of, cost=int(instance.arc_cost[chosen].sum()))
