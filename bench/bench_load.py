@@ -96,7 +96,8 @@ EXTRA = json.loads(%(extra)r)
 out = {"mother": [], "staff": [], "liaison": []}
 from aixin.volunteers.models import Volunteer
 # The demo has one loving mother with a log-in; give the others with active pairings theirs.
-for v in Volunteer.objects.filter(user__isnull=True, pairings__status="active").distinct().order_by("pk")[:400]:
+without = Volunteer.objects.filter(user__isnull=True, pairings__status="active").distinct()
+for v in without.order_by("pk")[:400]:
     u = User(username=f"load-mama-{v.pk}", role=Role.VOLUNTEER, region_id=v.home_region_id)
     u.set_unusable_password()
     u.save()
