@@ -182,6 +182,9 @@ AIXIN_MATCH_WEIGHTS = {
     "k": int(env_str("AIXIN_MATCH_CANDIDATES", "30")),  # nearest mothers per child
 }
 
+# The dashboard's numbers are kept this long per scope (aixin.dashboard.selectors.cached_overview).
+AIXIN_DASHBOARD_CACHE_SECONDS = env_int("AIXIN_DASHBOARD_CACHE_SECONDS", 60)
+
 HUEY_MODE = env_str("AIXIN_QUEUE", "sqlite")
 if HUEY_MODE == "redis":
     HUEY = {

@@ -41,6 +41,12 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_dashboard(settings):
+    """Tests read the dashboard right after their writes: no cached numbers."""
+    settings.AIXIN_DASHBOARD_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _queue_in_memory(monkeypatch):
     """Each test gets an empty in-memory task queue store: nothing is written to the demo's
     var/queue.sqlite3, and import progress of one test never leaks into another."""

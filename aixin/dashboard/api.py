@@ -9,7 +9,7 @@ from ninja.errors import HttpError
 
 from aixin.accounts.access import STAFF, ScopedRouter, access
 from aixin.dashboard.schemas import OverviewOut
-from aixin.dashboard.selectors import overview, region_for_user
+from aixin.dashboard.selectors import cached_overview, region_for_user
 
 router = ScopedRouter(tags=["dashboard"])
 
@@ -21,4 +21,4 @@ def stats_overview(request: HttpRequest, region: str = "") -> Any:
     place = region_for_user(user=request.user, code=region.strip() or None)
     if place is None:
         raise HttpError(404, "区划不存在或不在你的管辖范围内")
-    return overview(user=request.user, region=place)
+    return cached_overview(user=request.user, region=place)

@@ -405,6 +405,26 @@ def overview(*, user: Any, region: Region, today: datetime.date | None = None) -
     )
 
 
+def cached_overview(*, user: Any, region: Region) -> Overview:
+    """`overview`, kept for settings.AIXIN_DASHBOARD_CACHE_SECONDS per (role, the user's own
+    region, the region viewed, day): people with the same scope see the same numbers, so a big
+    screen and fifty officials opening the dashboard cost one computation a minute. 0 = always
+    fresh."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    seconds = int(getattr(settings, "AIXIN_DASHBOARD_CACHE_SECONDS", 0))
+    if seconds <= 0:
+        return overview(user=user, region=region)
+    today = timezone.localdate()
+    key = f"aixin:overview:{user.role}:{user.region_id}:{region.pk}:{today.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = overview(user=user, region=region, today=today)
+        cache.set(key, found, seconds)
+    return found
+
+
 def matching_gaps(region: Region, *, limit: int) -> list[Any]:
     from aixin.matching.selectors import recruitment_gaps
 

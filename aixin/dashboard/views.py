@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 
 from aixin.accounts.access import STAFF, access
 from aixin.alerts.selectors import open_alerts_by_kind
-from aixin.dashboard.selectors import Overview, overview, region_for_user
+from aixin.dashboard.selectors import Overview, cached_overview, region_for_user
 
 RED = "#c8102e"
 PALETTE = ["#c8102e", "#e0663a", "#f2a541", "#1b7f3b", "#0b5cad", "#6a4c93"]
@@ -23,7 +23,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
     region = region_for_user(user=request.user, code=request.GET.get("region", "").strip() or None)
     if region is None:
         raise Http404("区划不存在或不在你的管辖范围内")
-    data = overview(user=request.user, region=region)
+    data = cached_overview(user=request.user, region=region)
     return render(
         request,
         "dashboard/overview.html",

@@ -271,3 +271,22 @@ def test_overview_uses_todays_calendar_year_for_group_reach(tree, users, world):
 
     assert {c.key: c.done for c in o.coverage}["group_reach"] == 0
     assert o.activities.held == 0
+
+
+def test_the_dashboard_is_computed_once_a_minute_per_scope_when_caching_is_on(
+    tree, users, world, settings, client
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.AIXIN_DASHBOARD_CACHE_SECONDS = 60
+    client.force_login(users["district_admin"])
+    first = client.get(reverse("dashboard:overview"))
+    with CaptureQueriesContext(connection) as fresh:
+        client.get(reverse("dashboard:overview"))
+    settings.AIXIN_DASHBOARD_CACHE_SECONDS = 0
+    with CaptureQueriesContext(connection) as uncached:
+        client.get(reverse("dashboard:overview"))
+    assert first.status_code == 200
+    assert len(fresh.captured_queries) < len(uncached.captured_queries) - 5
+    cache.clear()
