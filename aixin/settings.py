@@ -182,6 +182,14 @@ AIXIN_MATCH_WEIGHTS = {
     "k": int(env_str("AIXIN_MATCH_CANDIDATES", "30")),  # nearest mothers per child
 }
 
+# The audit log's hash chain (aixin.audit.chain): its HMAC key (32 bytes, url-safe base64; derived
+# from SECRET_KEY if unset — a deployment sets its own and keeps it off the database server), how
+# long an event may stay unsealed before `aixin audit verify` flags it, and how long events stay
+# before `aixin audit archive` may copy them out (they are never deleted).
+AIXIN_AUDIT_KEY = env_str("AIXIN_AUDIT_KEY", "")
+AIXIN_AUDIT_SEAL_GRACE_SECONDS = env_int("AIXIN_AUDIT_SEAL_GRACE_SECONDS", 600)
+AIXIN_AUDIT_RETENTION_DAYS = max(180, env_int("AIXIN_AUDIT_RETENTION_DAYS", 180))
+
 # The dashboard's numbers are kept this long per scope (aixin.dashboard.selectors.cached_overview).
 AIXIN_DASHBOARD_CACHE_SECONDS = env_int("AIXIN_DASHBOARD_CACHE_SECONDS", 60)
 

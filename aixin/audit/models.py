@@ -70,3 +70,49 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("audit events are append-only")
+
+
+class AuditSeal(models.Model):
+    """The hash chain over the audit log (issue 6 §1): one seal per event, in the order sealed.
+    hash = HMAC-SHA256(audit key, prev_hash + the event's canonical content), so altering,
+    inserting or deleting an event breaks the chain, and someone with the database alone (not
+    the key) cannot rebuild it. Append-only like the events (model and database triggers)."""
+
+    seq = models.BigIntegerField(unique=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal")
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("audit seals are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("audit seals are append-only")
+
+
+class AuditArchive(models.Model):
+    """A file holding sealed events past the retention period, with their seals (`aixin audit
+    archive`). The events stay in the database: archived, never dropped."""
+
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
+    events = models.PositiveIntegerField()
+    before = models.DateField()
+    file_name = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.first_seq}–{self.last_seq})"

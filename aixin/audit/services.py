@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from aixin.audit.chain import seal_after_commit
 from aixin.audit.models import AuditEvent
 
 
@@ -29,7 +30,7 @@ def audit_log(
     if region is not None:
         district = region if region.level == 2 else getattr(region, "district", None)
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor_obj,
         actor_name=str(actor_obj.get_username()) if actor_obj else "",
         actor_role=getattr(actor_obj, "role", "") or "",
@@ -44,3 +45,5 @@ def audit_log(
         user_agent=(request.META.get("HTTP_USER_AGENT", "")[:300] if request else ""),
         path=(request.get_full_path()[:300] if request else ""),
     )
+    seal_after_commit()
+    return event
