@@ -31,7 +31,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
-from aixin.accounts.models import ADMIN_ROLES, STAFF_ROLES, Role, User
+from aixin.accounts.access import may_export
+from aixin.accounts.models import User
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib import exports as packaging
@@ -50,25 +51,6 @@ EXPORT_KINDS: dict[str, ExportKind] = {
     "pairing_status": ExportKind(gettext_lazy("结对状态（共享民政）"), personal=True),
     "import_rejections": ExportKind(gettext_lazy("导入拒绝行"), personal=True),
 }
-
-
-# --- to move into aixin/accounts/access.py (the one place for who-may-see-what) -------------
-# Which roles may export which kind of file. Kinds not listed here cannot be exported at all.
-EXPORT_ROLES: dict[str, frozenset[str]] = {
-    "children": STAFF_ROLES,  # 儿童台账, identifiers masked
-    "pairing_ledger": STAFF_ROLES,  # 结对台账, phones masked
-    "pairing_status": ADMIN_ROLES,  # 结对状态（共享民政）, full ID numbers
-    "import_rejections": ADMIN_ROLES,  # an import's rejected rows, the original cells
-}
-
-
-def may_export(user: Any, kind: str) -> bool:
-    """Whether `user` may download an export of `kind` (R-12.3). Loving mothers never export."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.role == Role.VOLUNTEER:
-        return False
-    return user.role in EXPORT_ROLES.get(kind, frozenset())
 
 
 # ---------------------------------------------------------------------------------------------
