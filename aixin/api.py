@@ -31,6 +31,7 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 def _register() -> None:
     from aixin.care.api import router as care_router
+    from aixin.cases.api import router as cases_router
     from aixin.dashboard.api import router as stats_router
     from aixin.ingest.api import router as ingest_router
     from aixin.notify.api import router as notify_router
@@ -47,6 +48,7 @@ def _register() -> None:
     api.add_router("/stats", stats_router)
     api.add_router("/ingest", ingest_router)
     api.add_router("/notifications", notify_router)
+    api.add_router("/incidents", cases_router)
 
 
 _register()

@@ -55,6 +55,20 @@ ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testse
 # In the demo they are derived from SECRET_KEY; a deployment sets both.
 AIXIN_FIELD_KEY = env_str("AIXIN_FIELD_KEY", "")
 AIXIN_BLIND_INDEX_KEY = env_str("AIXIN_BLIND_INDEX_KEY", "")
+# Field encryption (aixin.lib.crypto): the cipher ("auto" = SM4-GCM where the installed library
+# supports it, else AES-256-GCM) and the keyring — "id:key,id:key" or a key file of
+# "id:algorithm:key" lines, the first being current; older keys stay to read old values until
+# `aixin rotate-keys` has re-encrypted them (and as long as backups made with them are kept).
+AIXIN_FIELD_CIPHER = env_str("AIXIN_FIELD_CIPHER", "auto")
+AIXIN_FIELD_KEYS = env_str("AIXIN_FIELD_KEYS", "")
+AIXIN_FIELD_KEY_FILE = env_str("AIXIN_FIELD_KEY_FILE", "")
+# Backups (aixin.ops: `aixin backup` / `aixin restore`) are sealed with AES-256-GCM under a key
+# of their own: AIXIN_BACKUP_KEY (32 bytes, url-safe base64) or the file AIXIN_BACKUP_KEY_FILE
+# holding it. Without either the key is derived from SECRET_KEY (demo only; `aixin backup`
+# warns). Keep the key apart from the backups: whoever holds both can read every child's file.
+AIXIN_BACKUP_KEY = env_str("AIXIN_BACKUP_KEY", "")
+AIXIN_BACKUP_KEY_FILE = env_str("AIXIN_BACKUP_KEY_FILE", "")
+AIXIN_BACKUP_DIR = env_str("AIXIN_BACKUP_DIR", "")  # where `aixin backup` writes; default DATA_DIR/backups
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -77,12 +91,16 @@ INSTALLED_APPS = [
     "aixin.alerts",
     "aixin.matching",
     "aixin.notify",
+    "aixin.cases",
+    "aixin.taskforces",
     "aixin.dashboard",
     "aixin.demo",
+    "aixin.ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "aixin.lib.security_headers.SecurityHeadersMiddleware",  # CSP, Permissions-Policy
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -92,6 +110,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Second factor, idle timeout, forced password change (aixin.accounts.middleware).
+    "aixin.accounts.middleware.AuthenticationPolicyMiddleware",
     "aixin.accounts.middleware.AccessDeclaredMiddleware",
 ]
 
@@ -141,10 +161,39 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保 level 3 (aixin.accounts.passwords): 10+ characters, 3 of 4 character classes (so never
+    # all digits), no user name / phone / ID number inside, not a common password (Django's list
+    # plus common Chinese ones).
+    {"NAME": "aixin.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "aixin.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "aixin.accounts.passwords.PersonalDataValidator"},
+    {"NAME": "aixin.accounts.passwords.CommonPasswordValidator"},
 ]
+
+# Log-in lockout (aixin.accounts.lockout): this many failed passwords or codes for one account
+# name within the window lock it for AIXIN_LOCKOUT_MINUTES; as many per IP address refuse the
+# address. `aixin unlock-user USERNAME [--ip ADDRESS]` ends a lock early.
+AIXIN_LOGIN_MAX_FAILURES = env_int("AIXIN_LOGIN_MAX_FAILURES", 5)
+AIXIN_LOGIN_MAX_FAILURES_PER_IP = env_int("AIXIN_LOGIN_MAX_FAILURES_PER_IP", 20)
+AIXIN_LOGIN_FAILURE_WINDOW_MINUTES = env_int("AIXIN_LOGIN_FAILURE_WINDOW_MINUTES", 15)
+AIXIN_LOCKOUT_MINUTES = env_int("AIXIN_LOCKOUT_MINUTES", 15)
+# Second factor (aixin.accounts.totp): a TOTP authenticator app for every role below; loving
+# mothers may set one up. AIXIN_TOTP_ENFORCED=0 only for development: nobody is then asked for a
+# code.
+AIXIN_TOTP_ENFORCED = env_bool("AIXIN_TOTP_ENFORCED", True)
+AIXIN_TOTP_REQUIRED_ROLES = (
+    "city_admin",
+    "district_admin",
+    "town_supervisor",
+    "village_director",
+    "department_liaison",
+    "taskforce_member",
+)
+AIXIN_TOTP_PENDING_SECONDS = env_int("AIXIN_TOTP_PENDING_SECONDS", 300)  # password → code
+# Signed out after this long without a request: staff at shared office computers quickly, loving
+# mothers on their own phones after half a day.
+AIXIN_IDLE_TIMEOUT_MINUTES = env_int("AIXIN_IDLE_TIMEOUT_MINUTES", 30)
+AIXIN_VOLUNTEER_IDLE_TIMEOUT_MINUTES = env_int("AIXIN_VOLUNTEER_IDLE_TIMEOUT_MINUTES", 12 * 60)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -167,11 +216,29 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 SESSION_COOKIE_AGE = env_int("AIXIN_SESSION_SECONDS", 8 * 3600)
+# Transport and cookies (R-12.4). AIXIN_PRODUCTION=1 serves over HTTPS only: secure cookies,
+# HSTS for a year (subdomains included) and a redirect from http://; `python -m aixin check
+# --deploy` is then clean. Behind a reverse proxy that terminates TLS, AIXIN_BEHIND_PROXY=1
+# trusts its X-Forwarded-Proto header (the proxy must set it and strip it from clients).
+# Each switch can still be set on its own (AIXIN_SECURE_COOKIES, AIXIN_HSTS_SECONDS,
+# AIXIN_SSL_REDIRECT), e.g. when the proxy redirects to HTTPS itself.
+AIXIN_PRODUCTION = env_bool("AIXIN_PRODUCTION", False)
+AIXIN_BEHIND_PROXY = env_bool("AIXIN_BEHIND_PROXY", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("AIXIN_SECURE_COOKIES", False)
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("AIXIN_SECURE_COOKIES", AIXIN_PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # scripts read the token from <meta name="csrf-token">, never the cookie
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = env_int("AIXIN_HSTS_SECONDS", 365 * 24 * 3600 if AIXIN_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0  # only the directive; nothing is submitted anywhere
+SECURE_SSL_REDIRECT = env_bool("AIXIN_SSL_REDIRECT", AIXIN_PRODUCTION)
+if AIXIN_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Background work: Huey on SQLite for a single machine, Redis for several.
@@ -189,6 +256,7 @@ AIXIN_MATCH_WEIGHTS = {
 AIXIN_AUDIT_KEY = env_str("AIXIN_AUDIT_KEY", "")
 AIXIN_AUDIT_SEAL_GRACE_SECONDS = env_int("AIXIN_AUDIT_SEAL_GRACE_SECONDS", 600)
 AIXIN_AUDIT_RETENTION_DAYS = max(180, env_int("AIXIN_AUDIT_RETENTION_DAYS", 180))
+AIXIN_AUDIT_ANCHOR_FILE = env_str("AIXIN_AUDIT_ANCHOR_FILE", "")  # default DATA_DIR/audit-anchor.log
 
 # The dashboard's numbers are kept this long per scope (aixin.dashboard.selectors.cached_overview).
 AIXIN_DASHBOARD_CACHE_SECONDS = env_int("AIXIN_DASHBOARD_CACHE_SECONDS", 60)
@@ -219,6 +287,23 @@ AIXIN_FAMILY_EDUCATION_CADENCE = env_str("AIXIN_FAMILY_EDUCATION_CADENCE", "quar
 AIXIN_CARE_FESTIVAL_RULE = "yearly_festival"
 AIXIN_PAGE_SIZE = env_int("AIXIN_PAGE_SIZE", 50)
 
+# Task forces (aixin.taskforces, R-6.4). A many-to-one child's task force is "complete" when each
+# group below has at least one current member of one of its roles; the loving mother also counts
+# when she comes from the child's active pairing. Groups are separated by ";", the roles that can
+# stand in for each other within a group by "|" (role codes: teacher, doctor, police, judge,
+# prosecutor, family_education, company, social_worker, loving_mother). Default: the loving mother,
+# a teacher or a social worker, and a police officer.
+AIXIN_TASKFORCE_REQUIRED_ROLES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(role.strip() for role in group.split("|") if role.strip())
+    for group in env_str(
+        "AIXIN_TASKFORCE_REQUIRED_ROLES", "loving_mother;teacher|social_worker;police"
+    ).split(";")
+    if group.strip()
+)
+# A plan is up to date when its goals are written, someone worked on it (goals, actions or a
+# progress note) within this many days, and none of its open actions is past its due date.
+AIXIN_TASKFORCE_PLAN_FRESH_DAYS = env_int("AIXIN_TASKFORCE_PLAN_FRESH_DAYS", 90)
+
 # Notifications (aixin.notify). Channels are dotted paths; the in-app notification centre is
 # always on. The demo logs to the console instead of texting; a deployment adds
 # "aixin.notify.channels.SmsGatewayChannel" (and the WeChat one) with their URLs and secrets.
@@ -245,6 +330,19 @@ AIXIN_NOTIFY_WECHAT_SECRET = env_str("AIXIN_NOTIFY_WECHAT_SECRET", "")
 AIXIN_NOTIFY_WECHAT_TEMPLATE = env_str("AIXIN_NOTIFY_WECHAT_TEMPLATE", "")
 # The public address of the site, for links in messages that leave it (WeChat).
 AIXIN_NOTIFY_SITE_URL = env_str("AIXIN_NOTIFY_SITE_URL", "http://127.0.0.1:8000")
+
+# Cases (R-10.2): the deadline of each stage by severity, in hours — accept (district accepts a
+# report), refer (district refers or resolves), respond (department signs for a referral), resolve
+# (department / case done), verify (district verifies and closes). A missed deadline escalates to
+# the district; `escalate_after` hours later still missed, to the city.
+AIXIN_CASE_DEADLINES = {
+    "urgent": {"accept": 2, "refer": 4, "respond": 4, "resolve": 72, "verify": 48, "escalate_after": 4},
+    "high": {"accept": 24, "refer": 24, "respond": 24, "resolve": 168, "verify": 72, "escalate_after": 24},
+    "medium": {"accept": 48, "refer": 48, "respond": 72, "resolve": 360, "verify": 120, "escalate_after": 48},
+    "low": {"accept": 72, "refer": 120, "respond": 120, "resolve": 720, "verify": 168, "escalate_after": 72},
+}
+# Report photos and case attachments: images and PDF only, up to this size.
+AIXIN_CASE_MAX_ATTACHMENT_BYTES = env_int("AIXIN_CASE_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

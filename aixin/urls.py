@@ -18,6 +18,8 @@ urlpatterns = [
     path("alerts/", include("aixin.alerts.urls")),
     path("matching/", include("aixin.matching.urls")),
     path("notifications/", include("aixin.notify.urls")),
+    path("cases/", include("aixin.cases.urls")),
+    path("taskforces/", include("aixin.taskforces.urls")),
     path("imports/credentials/", include(("aixin.ingest.credential_urls", "ingest_credentials"))),
     path("api/v1/", api_urls()),
 ]

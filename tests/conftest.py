@@ -41,9 +41,22 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
+def _audit_anchor_in_tmp(settings, tmp_path):
+    """Sealing the audit log writes the chain's head to a file: a test's own, not var/."""
+    settings.AIXIN_AUDIT_ANCHOR_FILE = str(tmp_path / "audit-anchor.log")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_dashboard(settings):
     """Tests read the dashboard right after their writes: no cached numbers."""
     settings.AIXIN_DASHBOARD_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_off(settings):
+    """Tests sign in with client.force_login, which cannot pass a second factor: it is off unless
+    a test turns it on (tests/accounts/test_auth_security.py, tests/browser/test_login_security.py)."""
+    settings.AIXIN_TOTP_ENFORCED = False
 
 
 @pytest.fixture(autouse=True)

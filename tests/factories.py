@@ -106,15 +106,12 @@ def make_child(
     derive.apply_rules(child, conds)
     child.save()
     for c in conds:
-        ParentCondition.objects.create(
-            child=child,
-            parent=c.parent,
-            kind=c.kind,
-            started_on=c.started_on,
-            term_months=c.term_months,
-            disability_grade=c.disability_grade,
-            disability_category=c.disability_category,
+        row = ParentCondition(
+            child=child, parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months
         )
+        row.disability_grade = c.disability_grade
+        row.disability_category = c.disability_category
+        row.save()
     guardian = Guardian(child=child, name=name[0] + "奶奶", relation="祖母", guardianship_type="entrusted")
     derive.set_guardian_phone(guardian, guardian_phone)
     guardian.save()

@@ -34,10 +34,15 @@ CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER = (
     Role.VILLAGE_DIRECTOR.value,
     Role.VOLUNTEER.value,
 )
-ROLES = [ANON, CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER]
+# A department liaison (issue 5) is public security of district A (万州区); district B has one too.
+LIAISON = Role.DEPARTMENT_LIAISON.value
+MEMBER = Role.TASKFORCE_MEMBER.value
+ROLES = [ANON, CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER, LIAISON, MEMBER]
 STAFF = {CITY, DISTRICT, TOWN, VILLAGE}
 ADMINS = {CITY, DISTRICT}
 EVERYONE = STAFF | {VOLUNTEER}
+# Pages and lists every signed-in role enters, each seeing only its own data (a liaison: none).
+SIGNED_IN = EVERYONE | {LIAISON, MEMBER}
 
 # Names that appear only on district B's records.
 FOREIGN_MARKERS = ("丙童", "丙妈妈")
@@ -61,6 +66,8 @@ class World:
     activity_b: Any
     batch_a: Any
     batch_b: Any
+    case_a: Any
+    case_b: Any
 
 
 def _care_record(pairing: Any) -> Any:
@@ -126,7 +133,10 @@ def world(tree: Any, users: dict[str, Any]) -> World:
     raise_alerts("risk_review", [child_a, child_b], lambda c: f"{c.name}需复核")
     users = dict(users)
     users[VOLUNTEER] = mother_a.user
-    return World(
+    users[LIAISON] = _liaison(tree.district_a, "gongan_a")
+    _liaison(tree.district_b, "gongan_b")
+    users[MEMBER] = factories.make_user(MEMBER, tree.district_a, "zhuanban_a")
+    w = World(
         tree=tree,
         users=users,
         child_a=child_a,
@@ -143,6 +153,39 @@ def world(tree: Any, users: dict[str, Any]) -> World:
         activity_b=_activity("丙村集体生日", tree.village_b1, child_b),
         batch_a=_batch(users[DISTRICT], tree.district_a, "甲村名单.csv"),
         batch_b=_batch(users["district_b_admin"], tree.district_b, "丙童名单.csv"),
+        case_a=_mandatory_case(users[VILLAGE], child_a),
+        case_b=_mandatory_case(users["district_b_admin"], child_b),
+    )
+    _taskforce_a(w)  # the member's seat, before any row runs
+    return w
+
+
+def _liaison(district: Any, username: str) -> Any:
+    from aixin.accounts.models import User
+
+    return User.objects.create_user(
+        username=username,
+        password=factories.PASSWORD,
+        role=LIAISON,
+        region=district,
+        department="public_security",
+        display_name=username,
+    )
+
+
+def _mandatory_case(reporter: Any, child: Any) -> Any:
+    """A mandatory report: the case is referred to the district's public security at once."""
+    from django.utils import timezone
+
+    from aixin.cases.services import report_create
+
+    return report_create(
+        actor=reporter,
+        child_id=child.pk,
+        category="abandoned",
+        severity="urgent",
+        description=f"{child.name}长期无人照料",
+        observed_at=timezone.now(),
     )
 
 
@@ -246,6 +289,43 @@ def _notification_b(w: World) -> Any:
     return Notification.objects.get(recipient=user, dedupe_key="matrix:b")
 
 
+def _taskforce(w: World, child: Any) -> Any:
+    """The child's task force with a police member who owns one open action, made on first use.
+    Made directly: the matrix children are not many-to-one, and the rows test scope, not rules."""
+    from django.utils import timezone
+
+    from aixin.taskforces.models import CarePlan, PlanAction, TaskForce, TaskForceMember
+
+    taskforce, made = TaskForce.objects.get_or_create(
+        child=child,
+        defaults={"district_id": child.district_id, "town_id": child.town_id, "village_id": child.region_id},
+    )
+    if made:
+        plan = CarePlan.objects.create(taskforce=taskforce, goals="每周家访", last_activity_at=timezone.now())
+        police = TaskForceMember.objects.create(taskforce=taskforce, role="police", name=f"{child.name}民警")
+        PlanAction.objects.create(plan=plan, title="入户核查", owner=police, due_on=timezone.localdate())
+        member = w.users.get(MEMBER)
+        if member is not None and member.region_id == child.district_id:
+            TaskForceMember.objects.create(taskforce=taskforce, role="teacher", name="甲老师", user=member)
+    return taskforce
+
+
+def _taskforce_a(w: World) -> Any:
+    return _taskforce(w, w.child_a)
+
+
+def _taskforce_b(w: World) -> Any:
+    return _taskforce(w, w.child_b)
+
+
+def _taskforce_member_b(w: World) -> Any:
+    return _taskforce_b(w).members.first()
+
+
+def _plan_action_b(w: World) -> Any:
+    return _taskforce_b(w).plan.actions.first()
+
+
 Picker = Callable[[World], Any]
 
 
@@ -300,8 +380,12 @@ def _festival() -> Any:
 MATRIX: dict[str, Row] = {
     # accounts
     "accounts:login": Row("public", set()),
-    "accounts:logout": Row("page", EVERYONE, method="POST"),
-    "accounts:home": Row("page", EVERYONE),
+    "accounts:logout": Row("page", SIGNED_IN, method="POST"),
+    "accounts:home": Row("page", SIGNED_IN),
+    "accounts:otp_verify": Row("public", set()),
+    "accounts:otp_enrol": Row("public", set()),
+    "accounts:otp_setup": Row("page", SIGNED_IN),
+    "accounts:password_change": Row("page", SIGNED_IN),
     # regions
     "regions:region_list": Row("list", STAFF),
     "regions:village_options": Row("list", STAFF),
@@ -324,8 +408,10 @@ MATRIX: dict[str, Row] = {
         method="POST",
         extra_kwargs=lambda w, rec: {"condition_pk": w.condition_b.pk},
     ),
-    "api:children_list": Row("list", EVERYONE, api=True),
-    "api:children_detail": Row("detail", EVERYONE, own=child_a, foreign=child_b, kwarg="child_id", api=True),
+    "api:children_list": Row("list", SIGNED_IN, api=True),
+    "api:children_detail": Row(
+        "detail", EVERYONE | {MEMBER}, own=child_a, foreign=child_b, kwarg="child_id", api=True
+    ),
     # volunteers
     "volunteers:volunteer_list": Row("list", STAFF),
     "volunteers:volunteer_create": Row("page", ADMINS),
@@ -337,7 +423,7 @@ MATRIX: dict[str, Row] = {
     ),
     "volunteers:volunteer_transition": Row("write", ADMINS, foreign=lambda w: w.mother_b, method="POST"),
     "volunteers:volunteer_login_create": Row("write", ADMINS, foreign=lambda w: w.mother_b, method="POST"),
-    "api:volunteers_list": Row("list", EVERYONE, api=True),
+    "api:volunteers_list": Row("list", SIGNED_IN, api=True),
     # pairing
     "pairing:ledger": Row("list", STAFF),
     "pairing:ledger_export": Row("list", STAFF),
@@ -351,7 +437,7 @@ MATRIX: dict[str, Row] = {
     "pairing:consent_evidence": Row("detail", STAFF, foreign=lambda w: w.pairing_b.consents.get()),
     "pairing:end": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
     "pairing:cancel": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
-    "api:pairings_list": Row("list", EVERYONE, api=True),
+    "api:pairings_list": Row("list", SIGNED_IN, api=True),
     # care
     "care:my_children": Row("page", {VOLUNTEER}),
     "care:checklist": Row(
@@ -435,13 +521,61 @@ MATRIX: dict[str, Row] = {
     "matching:exclusion_add": Row("write", ADMINS, foreign=child_b, kwarg="child_pk", method="POST"),
     "matching:exclusion_remove": Row("write", ADMINS, foreign=_exclusion_b, method="POST"),
     # notifications: every role, their own only (another's → 404, even for the city)
-    "notify:inbox": Row("list", EVERYONE),
-    "notify:mark_read": Row("write", EVERYONE, foreign=_notification_b, method="POST"),
-    "notify:mark_all_read": Row("page", EVERYONE, method="POST"),
-    "notify:preferences": Row("page", EVERYONE),
-    "api:notifications_list": Row("list", EVERYONE, api=True),
+    "notify:inbox": Row("list", SIGNED_IN),
+    "notify:mark_read": Row("write", SIGNED_IN, foreign=_notification_b, method="POST"),
+    "notify:mark_all_read": Row("page", SIGNED_IN, method="POST"),
+    "notify:preferences": Row("page", SIGNED_IN),
+    "api:notifications_list": Row("list", SIGNED_IN, api=True),
     "api:notifications_read": Row(
-        "write", EVERYONE, foreign=_notification_b, kwarg="notification_id", method="POST", api=True
+        "write", SIGNED_IN, foreign=_notification_b, kwarg="notification_id", method="POST", api=True
+    ),
+    # cases (issue 5): staff of the child's area, and the liaison of a department the case is
+    # referred to; a loving mother reports about her own children.
+    "cases:case_list": Row("list", STAFF),
+    "cases:liaison_inbox": Row("list", {LIAISON}),
+    "cases:report_create": Row("page", EVERYONE),
+    "cases:case_detail": Row("detail", STAFF | {LIAISON}, own=lambda w: w.case_a, foreign=lambda w: w.case_b),
+    "cases:case_transition": Row("write", STAFF | {LIAISON}, foreign=lambda w: w.case_b, method="POST"),
+    "cases:report_entry": Row("write", STAFF | {LIAISON}, foreign=lambda w: w.case_b, method="POST"),
+    "cases:report_photo": Row("detail", STAFF | {LIAISON}, foreign=lambda w: w.case_b.report),
+    "cases:event_attachment": Row("detail", STAFF | {LIAISON}, foreign=lambda w: w.case_b.events.first()),
+    "cases:referral_transition": Row(
+        "write", {LIAISON}, foreign=lambda w: w.case_b.referrals.get(), method="POST"
+    ),
+    "api:incidents_list": Row("list", SIGNED_IN - {MEMBER}, api=True),
+    # task forces (issue 5 §4): staff of the child's area; a member only the task forces they
+    # sit on; the loving mother the task force of her paired child
+    "taskforces:missing_list": Row("list", STAFF),
+    "taskforces:mine": Row("page", {MEMBER}),
+    "taskforces:taskforce_create": Row("write", ADMINS, foreign=child_b, kwarg="child_pk", method="POST"),
+    "taskforces:taskforce_detail": Row(
+        "detail", STAFF | {VOLUNTEER, MEMBER}, own=_taskforce_a, foreign=_taskforce_b
+    ),
+    "taskforces:plan_edit": Row("detail", ADMINS, own=_taskforce_a, foreign=_taskforce_b),
+    "taskforces:member_add": Row("write", ADMINS, foreign=_taskforce_b, method="POST"),
+    "taskforces:action_add": Row("write", ADMINS, foreign=_taskforce_b, method="POST"),
+    "taskforces:step_down": Row("write", ADMINS, foreign=_taskforce_b, method="POST"),
+    "taskforces:member_remove": Row("write", ADMINS, foreign=_taskforce_member_b, method="POST"),
+    "taskforces:member_login_create": Row("write", ADMINS, foreign=_taskforce_member_b, method="POST"),
+    "taskforces:action_complete": Row("write", ADMINS | {MEMBER}, foreign=_plan_action_b, method="POST"),
+    "taskforces:action_drop": Row("write", ADMINS, foreign=_plan_action_b, method="POST"),
+    "taskforces:note_add": Row("write", STAFF | {VOLUNTEER, MEMBER}, foreign=_plan_action_b, method="POST"),
+    "api:incidents_create": Row(
+        "write",
+        EVERYONE,
+        foreign=child_b,
+        method="POST",
+        api=True,
+        body=lambda w, rec: {
+            "child_id": rec.pk,
+            "category": "bullying",
+            "severity": "high",
+            "description": "被打",
+            "observed_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        },
+    ),
+    "api:incidents_transition": Row(
+        "write", STAFF | {LIAISON}, foreign=lambda w: w.case_b, kwarg="incident_id", method="POST", api=True
     ),
     "api:openapi-json": Row("public", set(), api=True),
     "api:api-root": Row("notfound", set(), api=True),
@@ -495,7 +629,11 @@ def _text(response: Any) -> str:
         )
     if hasattr(response, "streaming_content"):
         return b"".join(response.streaming_content).decode("utf-8", "replace")
-    return response.content.decode("utf-8", "replace")
+    text = response.content.decode("utf-8", "replace")
+    if "json" in content_type and text:
+        # The API escapes Chinese as \uXXXX: decode, or a leaked name would go unseen.
+        return json.dumps(json.loads(text), ensure_ascii=False)
+    return text
 
 
 def _request(client: Any, row: Row, url: str, world: World | None = None, record: Any = None) -> Any:
@@ -510,8 +648,10 @@ def _request(client: Any, row: Row, url: str, world: World | None = None, record
 def _snapshot(record: Any) -> tuple[Any, ...]:
     """The record's columns and the row counts of everything a write could add."""
     from aixin.care.models import CareComment
+    from aixin.cases.models import Case, CaseEvent, Referral, Report, ReportEntry
     from aixin.pairing.models import GuardianConsent, Pairing
     from aixin.registry.models import ChildChange, Guardian, ParentCondition
+    from aixin.taskforces.models import ActionNote, PlanAction, TaskForce, TaskForceMember
     from aixin.volunteers.models import VolunteerStatusChange
 
     record.refresh_from_db()
@@ -526,6 +666,15 @@ def _snapshot(record: Any) -> tuple[Any, ...]:
             ParentCondition,
             ChildChange,
             VolunteerStatusChange,
+            Report,
+            ReportEntry,
+            Case,
+            Referral,
+            CaseEvent,
+            TaskForce,
+            TaskForceMember,
+            PlanAction,
+            ActionNote,
         )
     )
     return (*(getattr(record, f.attname) for f in record._meta.concrete_fields), *counts)

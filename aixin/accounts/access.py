@@ -8,6 +8,13 @@ Two layers, both deny by default:
 2. Rows. Every read of people's data for a request goes through the `*_visible_to(user)`
    selectors below; details use `get_*_for_user`, which answer 404 outside the user's scope so
    that existence is never revealed.
+
+Department liaisons (部门联络员, issue 5) see cases only through referrals: `referrals_visible_to`
+gives the referrals to their own department for children within their region (the region
+subtree), `cases_visible_to` the cases those referrals belong to, and the case pages show the
+child's summary from the case with masked identifiers. Every other selector gives a liaison
+nothing — `children_visible_to` included: a liaison never opens a child's file, lists children,
+or reaches a child except as the subject of a referral to their department.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from django.http import Http404, HttpRequest
 from ninja import Router
 from ninja.errors import HttpError
 
-from aixin.accounts.models import ALL_ROLES, STAFF_ROLES, Role, User
+from aixin.accounts.models import ADMIN_ROLES, ALL_ROLES, STAFF_ROLES, Role, User
 
 if TYPE_CHECKING:
     from aixin.regions.models import RegionQuerySet
@@ -162,6 +169,9 @@ def children_visible_to(user: AnyUser) -> QuerySet[Any]:
     if getattr(user, "is_authenticated", False) and user.role == Role.VOLUNTEER:
         mine = Pairing.objects.filter(child=OuterRef("pk"), volunteer__user=user, status__in=OPEN_STATUSES)
         return Child.objects.filter(Exists(mine))
+    if getattr(user, "is_authenticated", False) and user.role == Role.TASKFORCE_MEMBER:
+        # A task-force member: only the children whose (active) task force they sit on.
+        return Child.objects.filter(taskforce_children_q(user))
     return _scoped(Child.objects.all(), user, district="district_id", town="town_id", village="region_id")
 
 
@@ -290,6 +300,129 @@ def notifications_visible_to(user: AnyUser) -> QuerySet[Any]:
     return Notification.objects.filter(recipient_id=user.pk)
 
 
+def referrals_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Referrals (流转): a liaison's department's, within the liaison's region subtree; staff
+    those of their area; nobody else any."""
+    from aixin.cases.models import Referral
+
+    if not getattr(user, "is_authenticated", False):
+        return Referral.objects.none()
+    if user.role == Role.DEPARTMENT_LIAISON:
+        if not user.department:
+            return Referral.objects.none()
+        return Referral.objects.filter(department=user.department, region__path__startswith=user.region.path)
+    if user.role not in STAFF:
+        return Referral.objects.none()
+    return _scoped(Referral.objects.all(), user, district="district_id", town="town_id", village="region_id")
+
+
+def cases_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """Cases (风险事件): staff of the child's area; a liaison the cases referred to their
+    department (see `referrals_visible_to`); a loving mother the cases she reported."""
+    from aixin.cases.models import Case
+
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    if user.role == Role.DEPARTMENT_LIAISON:
+        return Case.objects.filter(Exists(referrals_visible_to(user).filter(case=OuterRef("pk"))))
+    if user.role == Role.VOLUNTEER:
+        return Case.objects.filter(report__reporter_id=user.pk)
+    if user.role not in STAFF:
+        return Case.objects.none()
+    return _scoped(Case.objects.all(), user, district="district_id", town="town_id", village="region_id")
+
+
+def case_reports_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """The original reports (and their photos) of the cases a user sees."""
+    from aixin.cases.models import Report
+
+    return Report.objects.filter(case__in=cases_visible_to(user))
+
+
+def case_events_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """The timeline (and its attachments): staff, all of a case they see; a liaison, the case's
+    own steps and the steps of their department's referral, not other departments' notes."""
+    from aixin.cases.models import CaseEvent
+
+    if not getattr(user, "is_authenticated", False) or user.role not in (*STAFF, Role.DEPARTMENT_LIAISON):
+        return CaseEvent.objects.none()
+    events = CaseEvent.objects.filter(case__in=cases_visible_to(user))
+    if user.role == Role.DEPARTMENT_LIAISON:
+        events = events.filter(Q(referral__isnull=True) | Q(referral__in=referrals_visible_to(user)))
+    return events
+
+
+# Task forces (R-6.4, issue 5)
+
+
+def taskforce_children_q(user: AnyUser) -> Q:
+    """Children (a filter on Child) whose active task force `user` has a current seat on."""
+    from aixin.taskforces.models import TaskForceMember, TaskForceStatus
+
+    seats = TaskForceMember.objects.filter(
+        taskforce__child=OuterRef("pk"),
+        taskforce__status=TaskForceStatus.ACTIVE,
+        user_id=user.pk,
+        removed_at__isnull=True,
+    )
+    return Q(Exists(seats))
+
+
+def taskforces_visible_to(user: AnyUser) -> QuerySet[Any]:
+    from aixin.pairing.models import Pairing, PairingStatus
+    from aixin.taskforces.models import TaskForce, TaskForceMember, TaskForceStatus
+
+    if not getattr(user, "is_authenticated", False):
+        return TaskForce.objects.none()
+    if user.role == Role.TASKFORCE_MEMBER:
+        seats = TaskForceMember.objects.filter(
+            taskforce=OuterRef("pk"), user_id=user.pk, removed_at__isnull=True
+        )
+        return TaskForce.objects.filter(Exists(seats), status=TaskForceStatus.ACTIVE)
+    if user.role == Role.VOLUNTEER:
+        mine = Pairing.objects.filter(
+            child=OuterRef("child_id"), volunteer__user_id=user.pk, status=PairingStatus.ACTIVE
+        )
+        return TaskForce.objects.filter(Exists(mine), status=TaskForceStatus.ACTIVE)
+    return _scoped(
+        TaskForce.objects.all(), user, district="district_id", town="town_id", village="village_id"
+    )
+
+
+def plan_actions_visible_to(user: AnyUser) -> QuerySet[Any]:
+    from aixin.taskforces.models import PlanAction
+
+    return PlanAction.objects.filter(plan__taskforce__in=taskforces_visible_to(user))
+
+
+def taskforce_members_visible_to(user: AnyUser) -> QuerySet[Any]:
+    from aixin.taskforces.models import TaskForceMember
+
+    return TaskForceMember.objects.filter(taskforce__in=taskforces_visible_to(user))
+
+
+def get_taskforce_for_user(user: AnyUser, pk: Any) -> Any:
+    return get_visible(taskforces_visible_to(user), pk)
+
+
+# Which roles may export which kind of file; kinds not listed cannot be exported.
+EXPORT_ROLES: dict[str, frozenset[str]] = {
+    "children": STAFF_ROLES,  # 儿童台账, identifiers masked
+    "pairing_ledger": STAFF_ROLES,  # 结对台账, phones masked
+    "pairing_status": ADMIN_ROLES,  # 结对状态（共享民政）, full ID numbers
+    "import_rejections": ADMIN_ROLES,  # an import's rejected rows, the original cells
+}
+
+
+def may_export(user: AnyUser, kind: str) -> bool:
+    """Whether `user` may download an export of `kind` (R-12.3). Loving mothers never export."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role == Role.VOLUNTEER:
+        return False
+    return user.role in EXPORT_ROLES.get(kind, frozenset())
+
+
 def get_visible(qs: QuerySet[Any], pk: Any) -> Any:
     """The record with `pk` from a scoped queryset, or 404 — never 403, so nothing leaks."""
     try:
@@ -312,6 +445,14 @@ def get_pairing_for_user(user: AnyUser, pk: Any) -> Any:
 
 def get_care_record_for_user(user: AnyUser, pk: Any) -> Any:
     return get_visible(care_records_visible_to(user), pk)
+
+
+def get_case_for_user(user: AnyUser, pk: Any) -> Any:
+    return get_visible(cases_visible_to(user), pk)
+
+
+def get_referral_for_user(user: AnyUser, pk: Any) -> Any:
+    return get_visible(referrals_visible_to(user), pk)
 
 
 def region_in_scope(user: AnyUser, region: Any) -> bool:

@@ -79,7 +79,10 @@ def seal_hash(prev_hash: str, row: tuple[Any, ...]) -> str:
 
 
 def anchor_path() -> Path:
-    return Path(settings.DATA_DIR) / "audit-anchor.log"
+    """Where the chain's head is written: AIXIN_AUDIT_ANCHOR_FILE, else DATA_DIR/audit-anchor.log
+    (a deployment puts it on another disk or ships it to the log server)."""
+    configured = getattr(settings, "AIXIN_AUDIT_ANCHOR_FILE", "")
+    return Path(configured) if configured else Path(settings.DATA_DIR) / "audit-anchor.log"
 
 
 def seal_pending(*, limit: int = 5000) -> int:

@@ -83,6 +83,25 @@ class MatchingGapOut(Schema):
     missing: dict[str, int]
 
 
+class ClosureOut(Schema):
+    key: str
+    name: str
+    total: int
+    closed: int
+    rate: float | None
+    median_hours: float | None
+
+
+class CaseStatsOut(Schema):
+    severities: list[tuple[str, str]]
+    open_by_age: list[tuple[str, list[int]]]
+    open_total: int
+    overdue_cases: int
+    overdue_referrals: int
+    by_district: list[ClosureOut]
+    by_department: list[ClosureOut]
+
+
 class ActivityStatsOut(Schema):
     year: int
     held: int
@@ -104,3 +123,4 @@ class OverviewOut(Schema):
     breakdown: list[AreaOut]
     hot_spots: list[AreaOut]
     matching_gaps: list[MatchingGapOut]
+    cases: CaseStatsOut | None

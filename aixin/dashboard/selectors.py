@@ -154,6 +154,20 @@ class ActivityStats:
 
 
 @dataclass
+class CaseStats:
+    """Risk cases of the region (issue 5 §6): open cases by age and severity, what is overdue,
+    and the closure rate and median time to closure per district and per department."""
+
+    severities: list[tuple[str, str]]  # (code, label)
+    open_by_age: list[tuple[str, list[int]]]  # (age bucket, counts in `severities` order)
+    open_total: int
+    overdue_cases: int
+    overdue_referrals: int
+    by_district: list[Any]  # aixin.cases.selectors.ClosureStat
+    by_department: list[Any]
+
+
+@dataclass
 class Overview:
     region: RegionRef
     breadcrumb: list[RegionRef]
@@ -170,6 +184,7 @@ class Overview:
     hot_spots: list[AreaRow] = field(default_factory=list)
     # Towns the latest matching runs could not serve (aixin.matching.selectors.Gap).
     matching_gaps: list[Any] = field(default_factory=list)
+    cases: CaseStats | None = None
 
 
 def percent(done: int, total: int) -> float | None:
@@ -402,6 +417,7 @@ def overview(*, user: Any, region: Region, today: datetime.date | None = None) -
         breakdown=breakdown,
         hot_spots=hot_spots,
         matching_gaps=matching_gaps(region, limit=HOT_SPOT_COUNT * 2),
+        cases=case_stats(region),
     )
 
 
@@ -419,10 +435,28 @@ def cached_overview(*, user: Any, region: Region) -> Overview:
     today = timezone.localdate()
     key = f"aixin:overview:{user.role}:{user.region_id}:{region.pk}:{today.isoformat()}"
     found = cache.get(key)
-    if found is None:
-        found = overview(user=user, region=region, today=today)
-        cache.set(key, found, seconds)
-    return found
+    if isinstance(found, Overview):
+        return found
+    fresh = overview(user=user, region=region, today=today)
+    cache.set(key, fresh, seconds)
+    return fresh
+
+
+def case_stats(region: Region) -> CaseStats:
+    from aixin.cases import selectors as cases
+    from aixin.cases.categories import Severity
+
+    table = cases.open_cases_by_age(scope=region)
+    codes = list(Severity.values)
+    return CaseStats(
+        severities=[(c, str(Severity(c).label)) for c in codes],
+        open_by_age=[(label, [row[c] for c in codes]) for label, row in table.items()],
+        open_total=sum(sum(row.values()) for row in table.values()),
+        overdue_cases=cases.overdue_cases(scope=region).count(),
+        overdue_referrals=cases.overdue_referrals(scope=region).count(),
+        by_district=cases.closure_by_district(scope=region),
+        by_department=cases.closure_by_department(scope=region),
+    )
 
 
 def matching_gaps(region: Region, *, limit: int) -> list[Any]:

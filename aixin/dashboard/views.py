@@ -29,6 +29,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
         "dashboard/overview.html",
         {
             "o": data,
+            "region": region,
             "charts": _charts(data),
             "drill_codes": [r.code for r in data.breakdown],
             # The staff home's to-do panel: open alerts per kind in the viewed region (one query).

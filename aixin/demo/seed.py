@@ -9,8 +9,10 @@ PostgreSQL COPY when the database is PostgreSQL (the benchmark loads millions of
 
 from __future__ import annotations
 
+import base64
 import bisect
 import datetime
+import hashlib
 import json
 import random
 import time
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Max, OuterRef, Subquery
@@ -42,7 +45,7 @@ BATCH = 1000
 TZ = ZoneInfo("Asia/Shanghai")
 
 # (username, role, how the region is chosen) — see _create_demo_users.
-DEMO_USERNAMES = ("city", "youyang", "zhen", "cun", "mama")
+DEMO_USERNAMES = ("city", "youyang", "zhen", "cun", "mama", "gongan", "zhuanban")
 YOUYANG_CODE = "500242"
 
 # Bits of the seeded 6+1 rules, used when the CareRule rows are not (yet) in the database.
@@ -118,7 +121,8 @@ class SeedSummary:
             f"关爱记录：{self.care_records} 条",
             f"团体活动：{self.activities} 场，参与 {self.participations} 人次，覆盖儿童 "
             f"{self.children_in_activities} 名（{100 * self.children_in_activities / n:.0f}%）",
-            f"演示账号：{'、'.join(self.users)}（密码 {DEMO_PASSWORD}）",
+            f"演示账号：{'、'.join(self.users)}（密码 {DEMO_PASSWORD}；"
+            "工作人员的动态验证码密钥见 aixin demo-logins）",
             *([self.ledger] if self.ledger else []),
             f"用时 {self.seconds:.1f} 秒",
         ]
@@ -545,18 +549,17 @@ class _Builder:
         guardians: list[Guardian] = []
         for child, conds, gs in batch:
             for c in conds:
-                conditions.append(
-                    ParentCondition(
-                        child_id=child.pk,
-                        parent=c.parent,
-                        kind=c.kind,
-                        started_on=c.started_on,
-                        term_months=c.term_months,
-                        disability_grade=c.disability_grade,
-                        disability_category=c.disability_category,
-                        evidence="民政部门核实",
-                    )
+                row = ParentCondition(
+                    child_id=child.pk,
+                    parent=c.parent,
+                    kind=c.kind,
+                    started_on=c.started_on,
+                    term_months=c.term_months,
+                    evidence="民政部门核实",
                 )
+                row.disability_grade = c.disability_grade  # encrypted by the model's property
+                row.disability_category = c.disability_category
+                conditions.append(row)
             for i, (name, relation, gtype, phone) in enumerate(gs):
                 g = Guardian(
                     child_id=child.pk,
@@ -1346,6 +1349,7 @@ def seed_demo(opts: SeedOptions, *, log: Callable[[str], None] = _log_noop) -> S
         b.rebuild_progress()
         log("正在生成团体活动…")
         b.build_activities(places, children, staff)
+        enrol_demo_authenticators()
     if opts.ledger:
         # After the block above: the import runs in its own transaction (aixin.ingest).
         from aixin.demo.ledger import import_demo_ledger, summary_line
@@ -1358,10 +1362,38 @@ def seed_demo(opts: SeedOptions, *, log: Callable[[str], None] = _log_noop) -> S
     return b.summary
 
 
+def demo_totp_secret(username: str) -> str:
+    """The fixed authenticator key of a demo log-in, printed by `aixin demo-logins` (demo only:
+    anyone who reads this code can compute it)."""
+    digest = hashlib.sha256(f"aixin-demo-totp:{username}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode()
+
+
+def enrol_demo_authenticators() -> list[User]:
+    """Give each demo log-in whose role needs a second factor an authenticator with its fixed key,
+    so that the demo runs with AIXIN_TOTP_ENFORCED on and a person can add the printed key to an
+    authenticator app."""
+    from aixin.accounts.totp import device_install
+
+    enrolled = [u for u in demo_users() if u.role in settings.AIXIN_TOTP_REQUIRED_ROLES]
+    for user in enrolled:
+        device_install(user=user, secret=demo_totp_secret(user.username))
+    return enrolled
+
+
 def demo_users() -> list[User]:
     order = {name: i for i, name in enumerate(DEMO_USERNAMES)}
     users = User.objects.filter(username__in=DEMO_USERNAMES).select_related("region")
     return sorted(users, key=lambda u: order[u.username])
 
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USERNAMES", "SeedOptions", "SeedSummary", "demo_users", "seed_demo"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_USERNAMES",
+    "SeedOptions",
+    "SeedSummary",
+    "demo_totp_secret",
+    "demo_users",
+    "enrol_demo_authenticators",
+    "seed_demo",
+]

@@ -200,7 +200,10 @@ class Builder:
         sources: dict[str, str] = {"name": self.source}
         for name in merge.PLAIN_FIELDS:
             if name in values:
-                setattr(child, name, values[name])
+                if name == "address":  # a bulk row has the column, not the model's property
+                    derive.set_address(child, str(values[name]))
+                else:
+                    setattr(child, name, values[name])
                 sources[name] = self.source
         if child.other_difficulty_reasons:
             child.is_other_difficulty = True
@@ -214,7 +217,7 @@ class Builder:
                 sources[key] = self.source
         if any(k in values for k in ("guardian_name", "guardian_phone", "guardian_relation")):
             sources["guardian"] = self.source
-        child.notes = str(values.get("notes", ""))
+        derive.set_notes(child, str(values.get("notes", "")))
         child.field_sources = sources
         conds = self.conditions_for(values, now)
         rule_conds = [

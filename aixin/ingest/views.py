@@ -10,10 +10,10 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from aixin.accounts.access import (
     ADMINS,
@@ -23,8 +23,7 @@ from aixin.accounts.access import (
     import_batches_visible_to,
     request_user,
 )
-from aixin.audit.models import AuditAction
-from aixin.audit.services import audit_log
+from aixin.audit.exports import export_begin
 from aixin.ingest import reading, selectors, services, workbooks
 from aixin.ingest.forms import SuspectDecisionForm, UploadForm
 from aixin.ingest.models import BatchStatus, ImportBatch
@@ -142,25 +141,23 @@ def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @access(*ADMINS)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def batch_rejections(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request_user(request)
     batch = _batch_for(request, pk)
-    content = workbooks.rejections_workbook(batch)
-    audit_log(
-        actor=user,
-        action=AuditAction.EXPORT,
+    back = reverse("ingest:batch_detail", args=[batch.pk])
+    export = export_begin(request, kind="import_rejections", back_url=back)
+    if isinstance(export, HttpResponse):
+        return export  # the archive-password form
+    content = workbooks.rejections_workbook(batch, watermark=export.watermark)
+    return export.download(
+        content,
+        rows=batch.rejected_count,
+        filename=f"导入拒绝行_批次{batch.pk}",
+        ascii_name=f"rejections-{batch.pk}",
         object_type="import_batch",
         object_id=batch.pk,
         region=batch.scope,
         summary=_("导出导入批次 #%(pk)s 的拒绝行 %(n)s 条") % {"pk": batch.pk, "n": batch.rejected_count},
-        request=request,
-    )
-    now = timezone.localtime()
-    return xlsx_response(
-        content,
-        filename=f"导入拒绝行_批次{batch.pk}_{now:%Y%m%d_%H%M}.xlsx",
-        ascii_name=f"rejections-{batch.pk}.xlsx",
     )
 
 

@@ -290,10 +290,11 @@ def _rejection_rows(batch: Any, headers: list[str], text_columns: set[int]) -> I
         yield [rejection.row_number, *cells, "、".join(columns), "；".join(reasons)]
 
 
-def rejections_workbook(batch: Any) -> bytes:
+def rejections_workbook(batch: Any, *, watermark: str = "") -> bytes:
     """The rejected rows of a batch, one per row of the file: 行号, the original header and
-    cells, 出错列, 原因. No title row: the header is the first row, as the importer expects.
-    Written as a stream: a wholly rejected 100,000-row file stays quick to download."""
+    cells, 出错列, 原因. No title row: the header is the first row (below the exporter's
+    `watermark`, when given, which the importer skips like a title). Written as a stream: a
+    wholly rejected 100,000-row file stays quick to download."""
     headers = ["" if h is None else str(h) for h in (batch.headers or [])]
     text_columns = {
         i for i, h in enumerate(headers) if match_header(h) in ("id_number", "guardian_phone", "region_code")
@@ -307,5 +308,6 @@ def rejections_workbook(batch: Any) -> bytes:
         widths=[8, *(22 if i in text_columns else _width(h) for i, h in enumerate(headers)), 16, 50],
         text_columns=[i + 1 for i in text_columns],
         freeze_columns=1,
+        watermark=watermark,
     )
     return content

@@ -9,12 +9,13 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from aixin.lib.exports import attachment_response
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -56,9 +57,4 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def xlsx_response(content: bytes, *, filename: str, ascii_name: str) -> HttpResponse:
     """An Excel download: the Chinese file name for browsers that read RFC 5987, an ASCII one
     for the rest, and never cached (ledgers hold personal data)."""
-    response = HttpResponse(content, content_type=XLSX_TYPE)
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return attachment_response(content, filename=filename, ascii_name=ascii_name, content_type=XLSX_TYPE)

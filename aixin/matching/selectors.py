@@ -31,7 +31,7 @@ def recruitment_gaps(region: Region, *, limit: int = 10) -> list[Gap]:
     districts = Region.objects.filter(level=RegionLevel.DISTRICT)
     if region.level == RegionLevel.DISTRICT:
         districts = districts.filter(pk=region.pk)
-    elif region.level in (RegionLevel.TOWN, RegionLevel.VILLAGE):
+    elif region.level in (RegionLevel.TOWN, RegionLevel.VILLAGE) and region.district_id is not None:
         districts = districts.filter(pk=region.district_id)
     elif region.level != RegionLevel.CITY:
         return []

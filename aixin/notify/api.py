@@ -13,6 +13,8 @@ from aixin.notify.schemas import NotificationOut, NotificationPage
 
 router = ScopedRouter(tags=["notifications"])
 MAX_LIMIT = 200
+# Beyond any real page; a larger offset would overflow the database's integer (a 500).
+MAX_OFFSET = 1_000_000_000
 
 
 def _out(n: Notification) -> NotificationOut:
@@ -36,7 +38,7 @@ def notifications_list(
     user = request_user(request)
     qs = selectors.notification_list(user, unread_only=unread)
     limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)
     return NotificationPage(
         count=qs.count(),
         unread=selectors.unread_count(user),

@@ -26,6 +26,9 @@ class NotificationKind(models.TextChoices):
     DISTRICT_DIGEST = "district_digest", _("区县每周工作提示")
     # From other modules (cases, …)
     CASE_DEADLINE = "case_deadline", _("案件办理期限")
+    TASKFORCE_ACTION = "taskforce_action", _("专班帮扶措施逾期")
+    CASE_MANDATORY = "case_mandatory", _("强制报告")
+    CASE_REFERRAL = "case_referral", _("风险事件流转")
     GENERAL = "general", _("系统通知")
 
 

@@ -20,17 +20,22 @@ K = NotificationKind
 # Which kinds a role receives, in the order of the 通知设置 page.
 MOTHER_KINDS = (K.WEEKLY_SUMMARY, K.CARE_OVERDUE)
 STAFF_KINDS = (K.UNPAIRED_MUST_COVER, K.STAFF_OVERDUE, K.NO_CONTACT)
-COMMON_KINDS = (K.CASE_DEADLINE, K.GENERAL)
+COMMON_KINDS = (K.CASE_DEADLINE, K.CASE_MANDATORY, K.CASE_REFERRAL, K.GENERAL)
 
 
 def kinds_for(user: Any) -> list[str]:
+    """The kinds a user can receive, hence may switch on or off on 通知设置."""
     role = getattr(user, "role", None)
     if role == Role.VOLUNTEER:
         kinds: list[str] = list(MOTHER_KINDS)
+    elif role == Role.TASKFORCE_MEMBER:
+        kinds = [K.TASKFORCE_ACTION]
+    elif role == Role.DEPARTMENT_LIAISON:
+        kinds = []
     else:
         kinds = list(STAFF_KINDS)
         if role == Role.DISTRICT_ADMIN:
-            kinds.append(K.DISTRICT_DIGEST)
+            kinds += [K.DISTRICT_DIGEST, K.TASKFORCE_ACTION]
     return [*kinds, *COMMON_KINDS]
 
 

@@ -20,6 +20,8 @@ from aixin.pairing.selectors import (
 
 router = ScopedRouter(tags=["pairing"])
 MAX_LIMIT = 200
+# Beyond any real page; a larger offset would overflow the database's integer (a 500).
+MAX_OFFSET = 1_000_000_000
 
 
 def _out(p: Pairing) -> PairingOut:
@@ -63,7 +65,7 @@ def pairings_list(
     if since is not None:
         qs = pairings_changed_since(qs, since)
     limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)
     return PairingPage(
         count=qs.count(), limit=limit, offset=offset, items=[_out(p) for p in qs[offset : offset + limit]]
     )

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -26,10 +27,11 @@ from aixin.accounts.access import (
     request_user,
 )
 from aixin.accounts.models import Role
+from aixin.audit.exports import export_begin
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import DomainError
-from aixin.lib.excel import workbook_bytes, xlsx_response
+from aixin.lib.excel import workbook_bytes
 from aixin.lib.idnumber import age_on
 from aixin.lib.uploads import content_type_for, extension_of
 from aixin.lib.xlsx_stream import streamed_workbook_bytes
@@ -362,42 +364,31 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _watermark(user: Any, now: Any) -> str:
-    return _("导出人：%(who)s（%(role)s，%(region)s） 导出时间：%(t)s  仅限工作使用，请勿外传") % {
-        "who": user.display_name or user.get_username(),
-        "role": user.get_role_display(),
-        "region": user.region.name,
-        "t": now.strftime("%Y-%m-%d %H:%M"),
-    }
-
-
 @access(*STAFF)
 def ledger_export_view(request: HttpRequest) -> HttpResponse:
     filters = _ledger_filters(request)
+    back = reverse("pairing:ledger") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    export = export_begin(request, kind="pairing_ledger", back_url=back)
+    if isinstance(export, HttpResponse):
+        return export  # the archive-password form
     if request.GET.get("region") and filters["region"] is None:
         qs = pairing_list(request.user).none()
     else:
         qs = pairing_list(request.user, **filters)
     qs = qs.select_related("volunteer").prefetch_related("consents")
-    now = timezone.localtime()
-    user = request_user(request)
-    watermark = _watermark(user, now)
-    rows = list(ledger_rows(qs, today=now.date()))
-    content = workbook_bytes(title=_("结对台账"), headers=LEDGER_HEADERS, rows=rows, watermark=watermark)
-    audit_log(
-        actor=user,
-        action=AuditAction.EXPORT,
-        object_type="pairing",
-        region=user.region,
-        summary=_("导出结对台账%(n)s条") % {"n": len(rows)},
-        details={
-            "rows": len(rows),
-            "filters": {k: request.GET.get(k, "") for k in ("region", "status", "tier", "q")},
-        },
-        request=request,
+    rows = list(ledger_rows(qs, today=export.at.date()))
+    content = workbook_bytes(
+        title=_("结对台账"), headers=LEDGER_HEADERS, rows=rows, watermark=export.watermark
     )
-    filename = f"结对台账_{now:%Y%m%d_%H%M}.xlsx"
-    return xlsx_response(content, filename=filename, ascii_name="pairings.xlsx")
+    return export.download(
+        content,
+        rows=len(rows),
+        filename="结对台账",
+        ascii_name="pairings",
+        object_type="pairing",
+        summary=_("导出结对台账%(n)s条") % {"n": len(rows)},
+        filters={k: request.GET.get(k, "") for k in ("region", "status", "tier", "q")},
+    )
 
 
 @access(*ADMINS)
@@ -406,26 +397,26 @@ def status_export_view(request: HttpRequest) -> HttpResponse:
     with the full ID number, for civil affairs to match on; the export is audited with its
     row count."""
     user = request_user(request)
-    now = timezone.localtime()
+    export = export_begin(request, kind="pairing_status", back_url=reverse("pairing:ledger"))
+    if isinstance(export, HttpResponse):
+        return export  # the archive-password form
     content, count = streamed_workbook_bytes(
         title=STATUS_TITLE,
         headers=STATUS_HEADERS,
         rows=pairing_status_rows(user),
-        watermark=_watermark(user, now),
+        watermark=export.watermark,
         widths=STATUS_WIDTHS,
         text_columns=(STATUS_HEADERS.index("身份证号"),),
     )
-    audit_log(
-        actor=user,
-        action=AuditAction.EXPORT,
+    return export.download(
+        content,
+        rows=count,
+        filename="结对状态_共享民政",
+        ascii_name="pairing-status",
         object_type="pairing_status",
-        region=user.region,
         summary=_("导出结对状态（共享民政）%(n)s条，含完整身份证号") % {"n": count},
-        details={"rows": count, "full_id_numbers": True},
-        request=request,
+        details={"full_id_numbers": True},
     )
-    filename = f"结对状态_共享民政_{now:%Y%m%d_%H%M}.xlsx"
-    return xlsx_response(content, filename=filename, ascii_name="pairing-status.xlsx")
 
 
 @access(*STAFF)

@@ -11,7 +11,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query
 
-from aixin.accounts.access import EVERYONE, ScopedRouter, access, get_visible, request_user
+from aixin.accounts.access import (
+    EVERYONE,
+    ScopedRouter,
+    access,
+    get_visible,
+    may_reveal_full_identifiers,
+    request_user,
+)
 from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
@@ -22,6 +29,8 @@ from aixin.registry.schemas import ChildFilterIn, ChildMinimalOut, ChildStaffDet
 
 router = ScopedRouter(tags=["children"])
 MAX_LIMIT = 200
+# Beyond any real page; a larger offset would overflow the database's integer (a 500).
+MAX_OFFSET = 1_000_000_000
 
 
 def _minimal(child: Child, today: datetime.date) -> dict[str, Any]:
@@ -81,7 +90,7 @@ def children_list(request: HttpRequest, filters: Query[ChildFilterIn]) -> dict[s
     today = timezone.localdate()
     data = filters.model_dump()
     limit = max(1, min(int(data.pop("limit") or 50), MAX_LIMIT))
-    offset = max(0, int(data.pop("offset") or 0))
+    offset = min(max(0, int(data.pop("offset") or 0)), MAX_OFFSET)
     qs = selectors.child_list(
         user=request.user, filters=selectors.ChildFilters.from_mapping(data), today=today
     )
@@ -126,6 +135,7 @@ def children_detail(request: HttpRequest, child_id: int) -> dict[str, Any]:
             for g in child.guardians.all()
         ],
         tier_override_reason=child.tier_override_reason,
-        address=child.address,
+        # The house below the village, like the full ID number, only for administrators.
+        address=child.address if may_reveal_full_identifiers(request.user) else child.address_masked,
     )
     return ChildStaffDetailOut(**fields).model_dump(mode="json")

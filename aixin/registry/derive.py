@@ -24,10 +24,17 @@ from aixin.registry.rules import (
     is_orphan,
 )
 
-ID_CONTEXT = "child.id_number"
-PHONE_CONTEXT = "guardian.phone"
-VOLUNTEER_PHONE_CONTEXT = "volunteer.phone"
-VOLUNTEER_ID_CONTEXT = "volunteer.id_number"
+# The contexts bound into each column's tokens, from the one list of encrypted columns.
+ID_CONTEXT = crypto.context_of("registry.Child", "id_number_encrypted")
+ADDRESS_CONTEXT = crypto.context_of("registry.Child", "address_encrypted")
+NOTES_CONTEXT = crypto.context_of("registry.Child", "notes_encrypted")
+PHONE_CONTEXT = crypto.context_of("registry.Guardian", "phone_encrypted")
+DISABILITY_CONTEXTS = {
+    "grade": crypto.context_of("registry.ParentCondition", "disability_grade_encrypted"),
+    "category": crypto.context_of("registry.ParentCondition", "disability_category_encrypted"),
+}
+VOLUNTEER_PHONE_CONTEXT = crypto.context_of("volunteers.Volunteer", "phone_encrypted")
+VOLUNTEER_ID_CONTEXT = crypto.context_of("volunteers.Volunteer", "id_number_encrypted")
 
 
 def id_number_index(number: str) -> str:
@@ -53,6 +60,46 @@ def set_name(obj: Any, name: str) -> None:
 
 def reveal_id_number(child: Any) -> str:
     return crypto.decrypt(child.id_number_encrypted, context=ID_CONTEXT)
+
+
+def set_address(child: Any, address: str) -> None:
+    """Works on a model instance and on a bulk-insert row alike (it sets the column)."""
+    child.address_encrypted = crypto.encrypt(address or "", context=ADDRESS_CONTEXT)
+
+
+def reveal_address(child: Any) -> str:
+    return crypto.decrypt(child.address_encrypted, context=ADDRESS_CONTEXT)
+
+
+def set_notes(child: Any, notes: str) -> None:
+    child.notes_encrypted = crypto.encrypt(notes or "", context=NOTES_CONTEXT)
+
+
+def reveal_notes(child: Any) -> str:
+    return crypto.decrypt(child.notes_encrypted, context=NOTES_CONTEXT)
+
+
+def set_disability(condition: Any, part: str, value: int | None) -> None:
+    """`part` is "grade" or "category"."""
+    setattr(
+        condition,
+        f"disability_{part}_encrypted",
+        crypto.encrypt_int(value, context=DISABILITY_CONTEXTS[part]),
+    )
+
+
+def reveal_disability(condition: Any, part: str) -> int | None:
+    token = getattr(condition, f"disability_{part}_encrypted")
+    return crypto.decrypt_int(token, context=DISABILITY_CONTEXTS[part])
+
+
+def history_value(field: str, value: str) -> str:
+    """What the change history keeps of a field's value: encrypted fields never in clear."""
+    if field == "address":
+        return crypto.mask_address(value)
+    if field == "notes":
+        return "（已填写，内容保密）" if value else ""
+    return value
 
 
 def set_guardian_phone(guardian: Any, phone: str) -> None:

@@ -1,7 +1,10 @@
 """The children registry (儿童台账, SPEC §3).
 
 Personal identifiers are stored encrypted (`*_encrypted`) with a keyed HMAC blind index
-(`*_index`) for look-up and uniqueness; see aixin.lib.crypto. Categories, difficulties, risk
+(`*_index`) for look-up and uniqueness; see aixin.lib.crypto. The address, the notes and the
+parents' disability grade and category are encrypted too, behind properties of the same name
+(`child.address`, `condition.disability_grade`) that decrypt on read and encrypt on write; they
+cannot be filtered on in SQL. Categories, difficulties, risk
 flags and the care tier are boolean / choice columns rather than JSON so that lists and the
 dashboard can filter and count them with plain indexed SQL.
 """
@@ -11,6 +14,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from aixin.lib.crypto import mask_address
+from aixin.registry import derive
 
 
 class Sex(models.TextChoices):
@@ -70,7 +76,8 @@ class Child(models.Model):
     )
     town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
-    address = models.CharField(_("详细地址"), max_length=200, blank=True)
+    # The address below the village (组、号), encrypted: see the `address` property.
+    address_encrypted = models.TextField(blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     school = models.CharField(_("就读学校"), max_length=100, blank=True)
@@ -117,7 +124,8 @@ class Child(models.Model):
     )
     closed_reason = models.CharField(_("退出原因"), max_length=300, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    notes = models.TextField(_("备注"), blank=True)
+    # Free text that may describe health, family or justice matters, encrypted: see `notes`.
+    notes_encrypted = models.TextField(blank=True)
     source = models.CharField(_("数据来源"), max_length=30, blank=True, default="manual")
     # Which source last set each field, {field: source}, for the per-field source priority of
     # department imports (aixin.ingest.merge). Fields absent here were entered by hand.
@@ -147,6 +155,27 @@ class Child(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def address(self) -> str:
+        return derive.reveal_address(self)
+
+    @address.setter
+    def address(self, value: str) -> None:
+        derive.set_address(self, value)
+
+    @property
+    def address_masked(self) -> str:
+        """The address up to the village, for people who need not see the house."""
+        return mask_address(self.address)
+
+    @property
+    def notes(self) -> str:
+        return derive.reveal_notes(self)
+
+    @notes.setter
+    def notes(self, value: str) -> None:
+        derive.set_notes(self, value)
 
 
 class GuardianshipType(models.TextChoices):
@@ -208,9 +237,10 @@ class ParentCondition(models.Model):
     started_on = models.DateField(_("起始日期"), null=True, blank=True)
     # For imprisonment, rehabilitation and other restrictions the threshold is the term.
     term_months = models.PositiveIntegerField(_("期限(月)"), null=True, blank=True)
-    # Disability grade (1–4) and category (1 视力 … 7 多重) from the 残疾人证.
-    disability_grade = models.PositiveSmallIntegerField(_("残疾等级"), null=True, blank=True)
-    disability_category = models.PositiveSmallIntegerField(_("残疾类别"), null=True, blank=True)
+    # Disability grade (1–4) and category (1 视力 … 7 多重) from the 残疾人证, health data kept
+    # encrypted: read and set them through the `disability_grade`/`disability_category` properties.
+    disability_grade_encrypted = models.TextField(blank=True)
+    disability_category_encrypted = models.TextField(blank=True)
     evidence = models.CharField(_("证明材料"), max_length=200, blank=True)
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -223,6 +253,22 @@ class ParentCondition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_parent_display()}{self.get_kind_display()}"
+
+    @property
+    def disability_grade(self) -> int | None:
+        return derive.reveal_disability(self, "grade")
+
+    @disability_grade.setter
+    def disability_grade(self, value: int | None) -> None:
+        derive.set_disability(self, "grade", value)
+
+    @property
+    def disability_category(self) -> int | None:
+        return derive.reveal_disability(self, "category")
+
+    @disability_category.setter
+    def disability_category(self, value: int | None) -> None:
+        derive.set_disability(self, "category", value)
 
 
 class ChildChange(models.Model):

@@ -168,20 +168,22 @@ def _snapshot(child: Child) -> dict[str, str]:
 
 
 def snapshot(child: Child) -> dict[str, str]:
-    """The tracked fields of a child as shown in its history (for other writers, e.g. imports)."""
+    """The tracked fields of a child as shown in its history (for other writers, e.g. imports).
+    Encrypted fields are in clear here: pass values through `derive.history_value` to store."""
     return _snapshot(child)
 
 
 def _record_changes(
     child: Child, before: dict[str, str], *, actor: Any, reason: str = "", source: str = "manual"
 ) -> list[ChildChange]:
+    # Snapshots hold encrypted fields in clear (to see that they changed); the history does not.
     after = _snapshot(child)
     rows = [
         ChildChange(
             child=child,
             field=name,
-            old_value=before.get(name, ""),
-            new_value=after[name],
+            old_value=derive.history_value(name, before.get(name, "")),
+            new_value=derive.history_value(name, after[name]),
             changed_by=actor,
             reason=reason[:300],
             source=source,
@@ -305,7 +307,7 @@ def _apply_data(child: Child, data: ChildData) -> None:
     for name in PLAIN_FIELDS:
         setattr(child, name, getattr(data, name))
     child.ethnicity = (child.ethnicity or "").strip()
-    child.address = child.address.strip()
+    child.address = data.address.strip()
     child.school = child.school.strip()
     child.grade = child.grade.strip()
     if not child.is_other_difficulty:

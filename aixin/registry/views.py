@@ -25,12 +25,13 @@ from aixin.accounts.access import (
     may_reveal_full_identifiers,
     request_user,
 )
+from aixin.audit.exports import export_begin
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.ingest.columns import COLUMNS
 from aixin.ingest.selectors import annotate_history
 from aixin.lib.errors import DomainError
-from aixin.lib.excel import workbook_bytes, xlsx_response
+from aixin.lib.excel import workbook_bytes
 from aixin.lib.idnumber import age_on
 from aixin.matching.models import ExclusionReason
 from aixin.matching.review import suggest_mothers
@@ -127,8 +128,11 @@ def child_export(request: HttpRequest) -> HttpResponse:
     user = request_user(request)
     form = _filter_form(request)
     filters = form.filters()
+    back = reverse("registry:child_list") + (f"?{request.GET.urlencode()}" if request.GET else "")
+    export = export_begin(request, kind="children", back_url=back)
+    if isinstance(export, HttpResponse):
+        return export  # the archive-password form
     today = timezone.localdate()
-    now = timezone.localtime()
     qs = selectors.child_list(user=user, filters=filters, today=today)
     headers = [
         _("序号"),
@@ -174,22 +178,16 @@ def child_export(request: HttpRequest) -> HttpResponse:
                 child.get_status_display(),
             ]
         )
-    watermark = _("导出人：%(user)s %(time)s") % {
-        "user": user,
-        "time": now.strftime("%Y-%m-%d %H:%M"),
-    }
-    content = workbook_bytes(title=_("儿童台账"), headers=headers, rows=rows, watermark=watermark)
-    audit_log(
-        actor=user,
-        action=AuditAction.EXPORT,
+    content = workbook_bytes(title=_("儿童台账"), headers=headers, rows=rows, watermark=export.watermark)
+    return export.download(
+        content,
+        rows=len(rows),
+        filename="儿童台账",
+        ascii_name="children",
         object_type="child",
-        region=user.region,
         summary=_("导出儿童台账 %(n)s 条") % {"n": len(rows)},
-        details={"filters": filters.as_query(), "count": len(rows)},
-        request=request,
+        filters=filters.as_query(),
     )
-    filename = f"儿童台账_{now:%Y%m%d_%H%M}.xlsx"
-    return xlsx_response(content, filename=filename, ascii_name="children.xlsx")
 
 
 def _condition_rows(conditions: list[ParentCondition], today: datetime.date) -> list[dict[str, Any]]:

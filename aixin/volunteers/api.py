@@ -12,6 +12,8 @@ from aixin.volunteers.selectors import VolunteerFilters, volunteer_list
 
 router = ScopedRouter(tags=["volunteers"])
 MAX_LIMIT = 200
+# Beyond any real page; a larger offset would overflow the database's integer (a 500).
+MAX_OFFSET = 1_000_000_000
 
 
 def _out(v: Volunteer) -> VolunteerOut:
@@ -59,7 +61,7 @@ def volunteers_list(
     )
     qs = volunteer_list(request.user, filters)
     limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
+    offset = min(max(0, offset), MAX_OFFSET)
     return VolunteerPage(
         count=qs.count(), limit=limit, offset=offset, items=[_out(v) for v in qs[offset : offset + limit]]
     )

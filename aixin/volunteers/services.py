@@ -456,6 +456,7 @@ def volunteer_create_login(
         role=Role.VOLUNTEER,
         region=volunteer.home_region,
         display_name=volunteer.name,
+        must_change_password=True,  # the first log-in sets her own password
     )
     Volunteer.objects.filter(pk=volunteer.pk).update(user=user, version=F("version") + 1)
     _audit(

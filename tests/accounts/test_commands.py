@@ -120,7 +120,8 @@ def test_create_user_runs_the_password_validators(tree):
             stdin="12345\n",
         )
     assert str(exc.value) == (
-        "密码不符合要求，未创建用户：密码太短，至少需要 10 个字符；密码太常见，容易被猜到；密码不能全是数字"
+        "密码不符合要求，未创建用户：密码太短，至少需要 10 个字符；"
+        "密码须包含大写字母、小写字母、数字、符号中的至少 3 类，当前只有 1 类；密码太常见，容易被猜到"
     )
     assert not User.objects.filter(username="weak").exists()
 

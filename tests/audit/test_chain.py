@@ -20,11 +20,6 @@ from aixin.audit.models import AuditArchive, AuditEvent, AuditSeal
 from aixin.audit.services import audit_log
 
 
-@pytest.fixture(autouse=True)
-def _anchor_in_tmp(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-
-
 @pytest.fixture
 def sealed(users):
     for i in range(5):

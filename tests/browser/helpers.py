@@ -3,10 +3,13 @@
 The journeys run against pytest-django's `live_server`, i.e. a transactional test database
 that is flushed after each test. Two things in the schema need care around that flush:
 
-* the audit table is append-only by database triggers (aixin/audit/migrations/0002), so the
-  flush itself (DELETE on SQLite, TRUNCATE on PostgreSQL) would be refused once a page has
-  written an audit event. `browser_db` drops those triggers just for the flush and puts them
-  back afterwards, exactly as the migration creates them;
+* several tables are append-only by database triggers (the audit log and its seals, case
+  reports, entries and events, task-force notes), so the flush itself (DELETE on SQLite,
+  TRUNCATE on PostgreSQL) would be refused once a page has written to one of them. The
+  triggers are lifted just for the flush: on PostgreSQL the session stops firing user triggers
+  (`session_replication_role = replica`; the apps share trigger functions, so dropping them one
+  by one is fragile); on SQLite every trigger in the catalog is dropped and recreated afterwards
+  from its stored definition;
 * the "6+1" rules, school terms and festivals come from the care app's data migration
   (aixin/care/migrations/0002); the flush removes them, so `browser_db` seeds them before the
   test and again after the flush, leaving the database as the migrations left it.
@@ -29,25 +32,31 @@ import pytest
 from django.apps import apps as django_apps
 from django.db import connection
 
-_TRIGGERS = importlib.import_module("aixin.audit.migrations.0002_append_only_triggers")
 _CARE_SEED = importlib.import_module("aixin.care.migrations.0002_seed_rules_and_calendar")
 
 SCREENSHOT_DIR = Path(tempfile.gettempdir()) / "aixin-browser-failures"
 
 
-def _run(statements: list[str]) -> None:
+# SQLite trigger definitions dropped for the flush, to be recreated after it.
+_LIFTED: list[str] = []
+
+
+def _append_only_triggers(*, on: bool) -> None:
+    """Lift (on=False) or put back (on=True) every append-only trigger, around the flush."""
     with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
-
-
-def _audit_triggers(*, on: bool) -> None:
-    vendor = connection.vendor
-    down = {"sqlite": _TRIGGERS.SQLITE_DOWN, "postgresql": _TRIGGERS.PG_DOWN}.get(vendor, [])
-    up = {"sqlite": _TRIGGERS.SQLITE_UP, "postgresql": _TRIGGERS.PG_UP}.get(vendor, [])
-    _run(down)
-    if on:
-        _run(up)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = " + ("DEFAULT" if on else "replica"))
+            return
+        if connection.vendor != "sqlite":
+            return
+        if on:
+            while _LIFTED:
+                cursor.execute(_LIFTED.pop())
+            return
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        for name, sql in cursor.fetchall():
+            _LIFTED.append(sql)
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
 def seed_care_configuration() -> None:
@@ -57,21 +66,21 @@ def seed_care_configuration() -> None:
 
 @pytest.fixture
 def _restore_after_flush(django_db_blocker: Any) -> Iterator[None]:
-    """Torn down after the flush: puts the audit triggers and the seeded configuration back."""
+    """Torn down after the flush: puts the triggers and the seeded configuration back."""
     yield
     with django_db_blocker.unblock():
-        _audit_triggers(on=True)
+        _append_only_triggers(on=True)
         seed_care_configuration()
 
 
 @pytest.fixture
 def transactional_db(_restore_after_flush: None, transactional_db: None) -> Iterator[None]:
-    """pytest-django's transactional_db, with the audit triggers lifted only for its flush.
+    """pytest-django's transactional_db, with the append-only triggers lifted only for its flush.
 
     pytest-django's autouse `_live_server_helper` asks for `transactional_db` by name, so this
     override (imported into a test module) wraps the flush for `live_server` tests too."""
     yield
-    _audit_triggers(on=False)
+    _append_only_triggers(on=False)
 
 
 @pytest.fixture

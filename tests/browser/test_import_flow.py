@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pyzipper
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
@@ -32,6 +33,7 @@ from aixin.registry.models import Child
 from tests import factories
 from tests.browser import helpers
 from tests.browser.conftest import log_in
+from tests.downloads import PASSWORD
 
 # Fixtures, by name: the live server with the audit triggers lifted only for the flush.
 transactional_db = helpers.transactional_db
@@ -195,19 +197,30 @@ def test_a_district_admin_uploads_a_ledger_follows_it_and_finds_the_new_children
     expect(rejected).to_contain_text("身份证号校验位不正确")
 
     # The rejected rows as Excel: the original cells with the reason, ready to fix and re-upload.
+    # They hold personal data, so they come in a password-protected archive.
+    page.get_by_role("link", name="下载全部拒绝行（Excel）").click()
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=password_confirm]", PASSWORD)
     with page.expect_download() as info:
-        page.get_by_role("link", name="下载全部拒绝行（Excel）").click()
+        page.get_by_role("button", name="下载加密压缩包").click()
     download = info.value
-    assert download.suggested_filename.endswith(".xlsx")
-    saved = tmp_path / "rejected.xlsx"
-    download.save_as(saved)
+    assert download.suggested_filename.endswith(".zip")
+    archive_path = tmp_path / "rejected.zip"
+    download.save_as(archive_path)
+    with pyzipper.AESZipFile(archive_path) as archive:
+        archive.setpassword(PASSWORD.encode())
+        (inner,) = archive.namelist()
+        saved = tmp_path / "rejected.xlsx"
+        saved.write_bytes(archive.read(inner))
     sheet = load_workbook(saved).active
     assert sheet is not None
     rows = [[str(c) if c is not None else "" for c in r] for r in sheet.iter_rows(values_only=True)]
-    assert rows[0][0] == "行号" and rows[0][-2:] == ["出错列", "原因"]
-    assert len(rows) == 2 and "错号娃" in rows[1] and "校验位不正确" in rows[1][-1]
+    assert rows[0][0].startswith("导出人：")  # the watermark: who exported it, and when
+    assert rows[1][0] == "行号" and rows[1][-2:] == ["出错列", "原因"]
+    assert len(rows) == 3 and "错号娃" in rows[2] and "校验位不正确" in rows[2][-1]
 
-    # The new children are in the register.
+    # The new children are in the register (back from the export's password page).
+    page.get_by_role("link", name="返回").click()
     page.get_by_role("link", name="查看儿童台账").click()
     expect(page).to_have_url(re.compile(r"/children/"))
     for name in ("向小梅", "田大山", "冉秋菊"):

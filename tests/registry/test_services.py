@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 
 from aixin.audit.models import AuditEvent
+from aixin.lib import crypto
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed, StaleEdit
 from aixin.lib.idnumber import check_character
 from aixin.registry import services
@@ -63,7 +64,7 @@ def test_id_number_is_encrypted_at_rest_and_the_raw_column_never_holds_it(users,
         )
         row = cursor.fetchone()
     assert all(number not in str(value) for value in row)
-    assert row[0].startswith("v1:")
+    assert row[0].startswith(crypto.keyring().prefix)
 
 
 def test_bad_checksum_is_refused_with_the_parsers_message(users, tree):

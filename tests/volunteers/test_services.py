@@ -313,5 +313,6 @@ def test_create_login_gives_a_volunteer_account_at_her_village(users, tree):
     assert (user.role, user.region) == (Role.VOLUNTEER, tree.village_a1)
     assert user.check_password(password)
     assert len(password) == 10
+    assert user.must_change_password  # the temporary password is hers only until she changes it
     with pytest.raises(Conflict):
         services.volunteer_create_login(actor=users["district_admin"], volunteer_id=volunteer.pk)

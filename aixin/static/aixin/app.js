@@ -53,6 +53,9 @@
       var source = document.getElementById(el.getAttribute("data-chart"));
       if (!source) { return; }
       var option = JSON.parse(source.textContent);
+      // Tooltips drawn on the canvas: the HTML ones carry style="" attributes, which the
+      // Content-Security-Policy (style-src 'self') refuses.
+      if (option.tooltip) { option.tooltip.renderMode = "richText"; }
       var chart = window.echarts.init(el);
       chart.setOption(option);
       window.addEventListener("resize", function () { chart.resize(); });

@@ -1,5 +1,8 @@
 """`aixin create-user USERNAME --role ROLE --region CODE`: create a user placed at a region.
 
+A department liaison also names the department (`--department public_security`); no other role
+takes one.
+
 The password comes from stdin (`--password-stdin`), is generated and shown once (`--generate`),
 or is asked twice interactively. Django's password validators apply.
 """
@@ -18,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aixin.accounts.models import ROLE_REGION_LEVEL, Role, User
+from aixin.accounts.models import ROLE_REGION_LEVEL, Department, Role, User
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.regions.models import Region, RegionLevel
@@ -53,6 +56,33 @@ def _role_region_error(role: str, region: Region) -> str | None:
     }
 
 
+def _department(role: str, department: str) -> str:
+    """The liaison's department (required for a liaison, refused for anyone else)."""
+    choices = "、".join(f"{d.value}（{d.label}）" for d in Department)
+    if role != Role.DEPARTMENT_LIAISON:
+        if department:
+            raise CommandError(
+                _("只有部门联络员有所属部门，角色「%(role)s」不要加 --department")
+                % {"role": Role(role).label}
+            )
+        return ""
+    if not department:
+        raise CommandError(
+            _("部门联络员必须用 --department 指定所属部门，可选：%(choices)s") % {"choices": choices}
+        )
+    if department not in Department.values:
+        raise CommandError(
+            _("部门「%(department)s」不存在，可选：%(choices)s")
+            % {"department": department, "choices": choices}
+        )
+    return department
+
+
+def _role_label(role: str, department: str) -> str:
+    label = str(Role(role).label)
+    return f"{label}（{Department(department).label}）" if department else label
+
+
 def _password_problem(error: ValidationError) -> str:
     """Django's validator messages, said in Chinese even where its catalogue is incomplete."""
     params = error.params or {}
@@ -76,6 +106,8 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, help="角色：" + roles)
         parser.add_argument("--region", required=True, help="所属区划代码，例如 500101")
         parser.add_argument("--name", default="", help="姓名")
+        departments = "、".join(f"{d.value}（{d.label}）" for d in Department)
+        parser.add_argument("--department", default="", help="部门联络员的所属部门：" + departments)
         source = parser.add_mutually_exclusive_group()
         source.add_argument("--password-stdin", action="store_true", help="从标准输入读取密码（一行）")
         source.add_argument("--generate", action="store_true", help="生成随机强密码并显示一次")
@@ -125,8 +157,17 @@ class Command(BaseCommand):
         problem = _role_region_error(role, region)
         if problem:
             raise CommandError(problem)
+        department = _department(role, (options.get("department") or "").strip())
 
-        user = User(username=username, role=role, region=region, display_name=options["name"].strip())
+        user = User(
+            username=username,
+            role=role,
+            region=region,
+            display_name=options["name"].strip(),
+            department=department,
+            # A generated password passes through other hands: the user replaces it at first log-in.
+            must_change_password=bool(options["generate"]),
+        )
         password = self._password(options, user)
         with transaction.atomic():
             user.set_password(password)
@@ -140,7 +181,7 @@ class Command(BaseCommand):
                 summary=_("命令行创建用户 %(username)s（%(role)s，%(region)s）")
                 % {
                     "username": username,
-                    "role": Role(role).label,
+                    "role": _role_label(role, department),
                     "region": region.name,
                 },
             )
@@ -149,7 +190,7 @@ class Command(BaseCommand):
                 _("已创建用户 %(username)s：%(role)s，%(region)s")
                 % {
                     "username": username,
-                    "role": Role(role).label,
+                    "role": _role_label(role, department),
                     "region": region.name,
                 }
             )

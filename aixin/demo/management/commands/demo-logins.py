@@ -5,9 +5,11 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.urls import NoReverseMatch, reverse
 
+from aixin.accounts import totp
 from aixin.accounts.models import Role
 from aixin.demo.ledger import ledger_path
 from aixin.demo.seed import DEMO_PASSWORD, demo_users
@@ -22,7 +24,11 @@ def _pad(text: str, width: int) -> str:
 
 
 def home_path(role: str) -> str:
-    name = "care:my_children" if role == Role.VOLUNTEER else "dashboard:overview"
+    name = {
+        Role.VOLUNTEER: "care:my_children",
+        Role.DEPARTMENT_LIAISON: "cases:liaison_inbox",
+        Role.TASKFORCE_MEMBER: "taskforces:mine",
+    }.get(Role(role), "dashboard:overview")
     try:
         return reverse(name)
     except NoReverseMatch:
@@ -62,5 +68,25 @@ class Command(BaseCommand):
             if i == 0:
                 self.stdout.write(line)
         self.stdout.write(line)
+        self._second_factor(users)
         if ledger_path().is_file():
             self.stdout.write(f"示例民政台账（可在“数据导入”页上传试用）：{ledger_path()}")
+
+    def _second_factor(self, users: list[Any]) -> None:
+        """The authenticator keys of the demo's staff log-ins (fixed by seed-demo, see
+        aixin.demo.seed.demo_totp_secret) and the codes they show now."""
+        devices = [(u, totp.confirmed_device(u)) for u in users]
+        staff = [(u, totp.secret_of(d)) for u, d in devices if d is not None]
+        if not staff:
+            return
+        if not settings.AIXIN_TOTP_ENFORCED:
+            self.stdout.write("动态验证码已关闭（AIXIN_TOTP_ENFORCED=0），登录只需用户名和密码。")
+            return
+        self.stdout.write(
+            "工作人员登录第二步需要动态验证码：把下面的密钥手动添加到手机验证器应用"
+            "（基于时间，30 秒，6 位），或输入“当前验证码”（30 秒内有效，再次运行本命令可刷新）："
+        )
+        width = max(_width(u.username) for u, _secret in staff)
+        for u, secret in staff:
+            code = totp.current_code(secret)
+            self.stdout.write(f"  {_pad(u.username, width)}  密钥 {totp.grouped(secret)}  当前验证码 {code}")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
-from aixin.demo.seed import SeedOptions, seed_demo
+from aixin.demo.cases import seed_demo_cases
+from aixin.demo.seed import DEMO_PASSWORD, SeedOptions, enrol_demo_authenticators, seed_demo
+from aixin.demo.taskforces import seed_demo_taskforces
 from aixin.registry.models import Child
 
 
@@ -39,6 +42,12 @@ class Command(BaseCommand):
             ),
             log=lambda msg: self.stdout.write(msg) if opts["verbosity"] >= 1 else None,
         )
+        # Cases are append-only records (reports can never be deleted), so they are made by the
+        # command only, after the data set, not by `seed_demo` (whose tests re-seed a database).
+        with transaction.atomic():
+            summary.users.extend(seed_demo_cases(password=DEMO_PASSWORD))
+            summary.users.extend(seed_demo_taskforces(password=DEMO_PASSWORD, seed=opts["seed"]))
+            enrol_demo_authenticators()
         if opts["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS("演示数据已生成："))
             for line in summary.lines():
