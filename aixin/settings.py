@@ -188,6 +188,10 @@ AIXIN_TOTP_REQUIRED_ROLES = (
     "village_director",
     "department_liaison",
     "taskforce_member",
+    "system_admin",
+    "security_admin",
+    "audit_admin",
+    "evaluator",
 )
 AIXIN_TOTP_PENDING_SECONDS = env_int("AIXIN_TOTP_PENDING_SECONDS", 300)  # password → code
 # Signed out after this long without a request: staff at shared office computers quickly, loving

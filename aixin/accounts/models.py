@@ -20,6 +20,12 @@ class Role(models.TextChoices):
     # a task-force member only the children whose task force they sit on.
     DEPARTMENT_LIAISON = "department_liaison", _("部门联络员")
     TASKFORCE_MEMBER = "taskforce_member", _("专班成员")
+    # Issue 6: three separated administrators (等保 三权分立) — none sees children's files — and
+    # third-party evaluators, who see de-identified figures only.
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
+    EVALUATOR = "evaluator", _("第三方评估人员")
 
 
 class Department(models.TextChoices):
@@ -48,6 +54,10 @@ ROLE_REGION_LEVEL = {
     Role.VOLUNTEER: None,
     Role.DEPARTMENT_LIAISON: 2,
     Role.TASKFORCE_MEMBER: 2,
+    Role.SYSTEM_ADMIN: 1,
+    Role.SECURITY_ADMIN: 1,
+    Role.AUDIT_ADMIN: 1,
+    Role.EVALUATOR: 1,
 }
 
 

@@ -87,7 +87,8 @@ def test_create_user_refuses_two_different_passwords(tree):
             "500101",
             "角色「director」不存在，可选：city_admin（市妇联管理员）、district_admin（区县妇联工作人员）、"
             "town_supervisor（儿童督导员）、village_director（儿童主任）、volunteer（爱心妈妈）、"
-            "department_liaison（部门联络员）、taskforce_member（专班成员）",
+            "department_liaison（部门联络员）、taskforce_member（专班成员）、system_admin（系统管理员）、"
+            "security_admin（安全管理员）、audit_admin（审计管理员）、evaluator（第三方评估人员）",
         ),
         ("district_admin", "599999", "区划代码 599999 不存在：请先用 aixin load-regions 导入区划"),
     ],
