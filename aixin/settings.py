@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "aixin.cases",
     "aixin.taskforces",
     "aixin.dashboard",
+    "aixin.evaluation",
     "aixin.demo",
     "aixin.ops",
 ]
@@ -261,6 +262,14 @@ AIXIN_AUDIT_KEY = env_str("AIXIN_AUDIT_KEY", "")
 AIXIN_AUDIT_SEAL_GRACE_SECONDS = env_int("AIXIN_AUDIT_SEAL_GRACE_SECONDS", 600)
 AIXIN_AUDIT_RETENTION_DAYS = max(180, env_int("AIXIN_AUDIT_RETENTION_DAYS", 180))
 AIXIN_AUDIT_ANCHOR_FILE = env_str("AIXIN_AUDIT_ANCHOR_FILE", "")  # default DATA_DIR/audit-anchor.log
+
+# Personal data of records closed, handed over or archived this many years ago is minimised by a
+# daily job (aixin.registry.retention: name → initial, birth year, district; the rest emptied).
+# Three years by default — a project choice, not a quoted regulation: long enough for the
+# year-end ledgers, inspections and evaluation rounds that look back at a closed file, after which
+# only statistics are needed. The program's archives requirement decides the real period, which
+# is why it is a setting; 1 is the shortest allowed.
+AIXIN_RETENTION_YEARS = max(1, env_int("AIXIN_RETENTION_YEARS", 3))
 
 # The dashboard's numbers are kept this long per scope (aixin.dashboard.selectors.cached_overview).
 AIXIN_DASHBOARD_CACHE_SECONDS = env_int("AIXIN_DASHBOARD_CACHE_SECONDS", 60)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("care/", include("aixin.care.urls")),
     path("activities/", include("aixin.activities.urls")),
     path("dashboard/", include("aixin.dashboard.urls")),
+    path("evaluation/", include("aixin.evaluation.urls")),
     path("audit/", include("aixin.audit.urls")),
     path("imports/", include("aixin.ingest.urls")),
     path("alerts/", include("aixin.alerts.urls")),

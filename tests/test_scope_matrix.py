@@ -37,12 +37,22 @@ CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER = (
 # A department liaison (issue 5) is public security of district A (万州区); district B has one too.
 LIAISON = Role.DEPARTMENT_LIAISON.value
 MEMBER = Role.TASKFORCE_MEMBER.value
-ROLES = [ANON, CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER, LIAISON, MEMBER]
+# The separated administrators (issue 6 §2, 三权分立), placed at the city: each enters only its
+# own pages and is refused every page of the care programme. Third-party evaluators (issue 6 §8)
+# have rows of their own in aixin/evaluation; here they are refused everything else.
+SYSTEM = Role.SYSTEM_ADMIN.value
+SECURITY = Role.SECURITY_ADMIN.value
+AUDIT = Role.AUDIT_ADMIN.value
+EVALUATOR = Role.EVALUATOR.value
+ROLES = [ANON, CITY, DISTRICT, TOWN, VILLAGE, VOLUNTEER, LIAISON, MEMBER, SYSTEM, SECURITY, AUDIT, EVALUATOR]
 STAFF = {CITY, DISTRICT, TOWN, VILLAGE}
 ADMINS = {CITY, DISTRICT}
 EVERYONE = STAFF | {VOLUNTEER}
-# Pages and lists every signed-in role enters, each seeing only its own data (a liaison: none).
+# Pages and lists every signed-in role of the care programme enters, each seeing only its own
+# data (a liaison: none).
 SIGNED_IN = EVERYONE | {LIAISON, MEMBER}
+# One's own account (home, password, second factor, log-out): every role.
+ANY_ROLE = SIGNED_IN | {SYSTEM, SECURITY, AUDIT, EVALUATOR}
 
 # Names that appear only on district B's records.
 FOREIGN_MARKERS = ("丙童", "丙妈妈")
@@ -136,6 +146,13 @@ def world(tree: Any, users: dict[str, Any]) -> World:
     users[LIAISON] = _liaison(tree.district_a, "gongan_a")
     _liaison(tree.district_b, "gongan_b")
     users[MEMBER] = factories.make_user(MEMBER, tree.district_a, "zhuanban_a")
+    for role, username in (
+        (SYSTEM, "xitong"),
+        (SECURITY, "anquan"),
+        (AUDIT, "shenji"),
+        (EVALUATOR, "pinggu"),
+    ):
+        users[role] = factories.make_user(role, tree.city, username)
     w = World(
         tree=tree,
         users=users,
@@ -236,7 +253,7 @@ def _credential(w: World) -> Any:
     found = DepartmentCredential.objects.filter(name="涪陵区教委学籍系统").first()
     if found is None:
         found, _secret = credential_create(
-            actor=w.users[CITY], name="涪陵区教委学籍系统", source="education", region=w.tree.district_b
+            actor=w.users[SYSTEM], name="涪陵区教委学籍系统", source="education", region=w.tree.district_b
         )
     return found
 
@@ -349,6 +366,8 @@ class Row:
     # JSON body of an API write, built for the record; the record is then not part of the URL.
     body: Callable[[World, Any], dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list)
+    # Roles whose lists rightly show the whole city, district B included.
+    whole_city: set[str] = field(default_factory=lambda: {CITY})
 
 
 def child_a(w: World) -> Any:
@@ -380,12 +399,24 @@ def _festival() -> Any:
 MATRIX: dict[str, Row] = {
     # accounts
     "accounts:login": Row("public", set()),
-    "accounts:logout": Row("page", SIGNED_IN, method="POST"),
-    "accounts:home": Row("page", SIGNED_IN),
+    "accounts:logout": Row("page", ANY_ROLE, method="POST"),
+    "accounts:home": Row("page", ANY_ROLE),
     "accounts:otp_verify": Row("public", set()),
     "accounts:otp_enrol": Row("public", set()),
-    "accounts:otp_setup": Row("page", SIGNED_IN),
-    "accounts:password_change": Row("page", SIGNED_IN),
+    "accounts:otp_setup": Row("page", ANY_ROLE),
+    "accounts:password_change": Row("page", ANY_ROLE),
+    # the security administrator's accounts pages: all accounts, nobody else (the city neither)
+    "accounts:user_list": Row("list", {SECURITY}, whole_city={SECURITY}),
+    "accounts:user_create": Row("page", {SECURITY}, method="POST"),
+    "accounts:user_edit": Row("page", {SECURITY}, foreign=lambda w: w.users["district_b_admin"]),
+    "accounts:user_unlock": Row(
+        "page", {SECURITY}, foreign=lambda w: w.users["district_b_admin"], method="POST"
+    ),
+    "accounts:user_reset_totp": Row(
+        "page", {SECURITY}, foreign=lambda w: w.users["district_b_admin"], method="POST"
+    ),
+    # the system administrator's status page (no personal data)
+    "accounts:system_status": Row("page", {SYSTEM}),
     # regions
     "regions:region_list": Row("list", STAFF),
     "regions:village_options": Row("list", STAFF),
@@ -410,7 +441,13 @@ MATRIX: dict[str, Row] = {
     ),
     "api:children_list": Row("list", SIGNED_IN, api=True),
     "api:children_detail": Row(
-        "detail", EVERYONE | {MEMBER}, own=child_a, foreign=child_b, kwarg="child_id", api=True
+        "detail",
+        EVERYONE | {MEMBER},
+        own=child_a,
+        foreign=child_b,
+        kwarg="child_id",
+        api=True,
+        query="reason=核查数据",  # the city administrator owns no child: a reason is asked
     ),
     # volunteers
     "volunteers:volunteer_list": Row("list", STAFF),
@@ -434,6 +471,7 @@ MATRIX: dict[str, Row] = {
     ),
     "pairing:respond": Row("write", {VOLUNTEER}, foreign=lambda w: w.pairing_b, method="POST"),
     "pairing:consent": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
+    "pairing:consent_withdraw": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
     "pairing:consent_evidence": Row("detail", STAFF, foreign=lambda w: w.pairing_b.consents.get()),
     "pairing:end": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
     "pairing:cancel": Row("write", ADMINS, foreign=lambda w: w.pairing_b, method="POST"),
@@ -491,8 +529,15 @@ MATRIX: dict[str, Row] = {
     ),
     "activities:participants_add": Row("write", ADMINS, foreign=lambda w: w.activity_b, method="POST"),
     "dashboard:overview": Row("list", STAFF),
+    # third-party evaluators: de-identified figures of the whole city (no district-B names
+    # may appear: the rows check it)
+    "evaluation:overview": Row("list", {EVALUATOR}),
+    "evaluation:records_export": Row("list", {EVALUATOR}),
     "api:stats_overview": Row("list", STAFF, api=True),
-    "audit:event_list": Row("list", ADMINS),
+    # the audit log: city and district admins their scope's, the audit administrator all of it
+    "audit:event_list": Row("list", ADMINS | {AUDIT}, whole_city={CITY, AUDIT}),
+    "audit:access_report": Row("list", {CITY}, whole_city={CITY}),
+    "audit:chain_status": Row("page", {AUDIT}),
     # department data: imports (admins, within their district; the city sees all), alerts
     "pairing:status_export": Row("list", ADMINS),
     "ingest:batch_list": Row("list", ADMINS),
@@ -502,10 +547,11 @@ MATRIX: dict[str, Row] = {
     "ingest:template": Row("page", ADMINS),
     "ingest:suspect_list": Row("list", ADMINS),
     "ingest:suspect_decide": Row("write", ADMINS, foreign=_suspect_b, method="POST"),
-    "ingest_credentials:credential_list": Row("list", {CITY}),
-    "ingest_credentials:credential_create": Row("page", {CITY}),
+    # push-API credentials: technical integration, the system administrator's (no longer the city's)
+    "ingest_credentials:credential_list": Row("list", {SYSTEM}),
+    "ingest_credentials:credential_create": Row("page", {SYSTEM}),
     "ingest_credentials:credential_revoke": Row(
-        "page", {CITY}, foreign=lambda w: _credential(w), method="POST"
+        "page", {SYSTEM}, foreign=lambda w: _credential(w), method="POST"
     ),
     "api:ingest_push": Row("signed", set(), api=True),
     "alerts:alert_list": Row("list", STAFF, query="status=all"),
@@ -727,7 +773,7 @@ def test_scope_matrix(name: str, role: str, world: World, client: Any) -> None:
         response = _request(client, row, url)
         assert response.status_code == 200, f"{role} {name}: {response.status_code}"
         text = _text(response)
-        if role != CITY:
+        if role not in row.whole_city:
             for marker in FOREIGN_MARKERS:
                 assert marker not in text, f"{role} sees district B ({marker}) in {name}"
         return

@@ -9,6 +9,12 @@ Two layers, both deny by default:
    selectors below; details use `get_*_for_user`, which answer 404 outside the user's scope so
    that existence is never revealed.
 
+One documented exception: third-party evaluators (role evaluator) read city-wide figures through
+`aixin.evaluation.selectors` (`evaluation_overview`, `evaluation_records`) — counts with small
+cells suppressed and pseudonymous rows without names, ID numbers, phones, addresses, villages or
+birth dates — called only by `@access(Role.EVALUATOR)` views; every selector here gives an
+evaluator nothing.
+
 Department liaisons (部门联络员, issue 5) see cases only through referrals: `referrals_visible_to`
 gives the referrals to their own department for children within their region (the region
 subtree), `cases_visible_to` the cases those referrals belong to, and the case pages show the
@@ -92,7 +98,18 @@ def request_user(request: HttpRequest) -> User:
 
 STAFF = tuple(STAFF_ROLES)
 ADMINS = (Role.CITY_ADMIN, Role.DISTRICT_ADMIN)
-EVERYONE = tuple(ALL_ROLES)
+# The separated administrators (三权分立, issue 6 §2): each has its own pages and nothing else —
+# no child's file, no other administrator's work. Third-party evaluators have their own pages.
+SEPARATED_ADMINS = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN)
+# Everyone taking part in the care programme (staff, loving mothers, liaisons, task-force
+# members): the pages and API lists that answer each of them with their own scope's rows.
+EVERYONE = tuple(r for r in ALL_ROLES if r not in {*SEPARATED_ADMINS, Role.EVALUATOR})
+# Every signed-in user, whatever the role: one's own account only (home, password, second
+# factor, log-out).
+ANY_ROLE = tuple(ALL_ROLES)
+# Who reads the audit log: the audit administrator all of it, city and district admins their
+# scope's (R-1.3).
+AUDIT_READERS = (*ADMINS, Role.AUDIT_ADMIN)
 
 
 def declared_access(view: Callable[..., Any]) -> AccessSpec | None:
@@ -217,9 +234,9 @@ def activities_visible_to(user: AnyUser) -> QuerySet[Any]:
 def audit_events_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.audit.models import AuditEvent
 
-    if not getattr(user, "is_authenticated", False) or user.role not in ADMINS:
+    if not getattr(user, "is_authenticated", False) or user.role not in AUDIT_READERS:
         return AuditEvent.objects.none()
-    if user.role == Role.CITY_ADMIN:
+    if user.role in (Role.CITY_ADMIN, Role.AUDIT_ADMIN):
         return AuditEvent.objects.all()
     return AuditEvent.objects.filter(district_id=user.region_id)
 
@@ -247,12 +264,26 @@ def duplicate_suspects_visible_to(user: AnyUser) -> QuerySet[Any]:
 
 
 def department_credentials_visible_to(user: AnyUser) -> QuerySet[Any]:
-    """Push-API credentials are created, seen and revoked by the city admin only."""
+    """Push-API credentials are technical integration: created, seen and revoked by the system
+    administrator only (三权分立; not the city admin since issue 6)."""
     from aixin.ingest.models import DepartmentCredential
 
-    if not getattr(user, "is_authenticated", False) or user.role != Role.CITY_ADMIN:
+    if not getattr(user, "is_authenticated", False) or user.role != Role.SYSTEM_ADMIN:
         return DepartmentCredential.objects.none()
     return DepartmentCredential.objects.all()
+
+
+def users_visible_to(user: AnyUser) -> QuerySet[Any]:
+    """User accounts are managed by the security administrator only: all of them. Nobody else
+    lists or opens accounts (the city admin included); loving mothers' and task-force members'
+    phone log-ins are opened from their own pages by the admins."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.SECURITY_ADMIN:
+        return User.objects.none()
+    return User.objects.all()
+
+
+def get_user_for_user(user: AnyUser, pk: Any) -> Any:
+    return get_visible(users_visible_to(user).select_related("region"), pk)
 
 
 def match_runs_visible_to(user: AnyUser) -> QuerySet[Any]:
@@ -411,6 +442,7 @@ EXPORT_ROLES: dict[str, frozenset[str]] = {
     "pairing_ledger": STAFF_ROLES,  # 结对台账, phones masked
     "pairing_status": ADMIN_ROLES,  # 结对状态（共享民政）, full ID numbers
     "import_rejections": ADMIN_ROLES,  # an import's rejected rows, the original cells
+    "access_report": frozenset({Role.CITY_ADMIN}),  # 年度访问报告, names staff
 }
 
 
@@ -479,7 +511,10 @@ def roles(*items: Iterable[str]) -> tuple[str, ...]:
 
 __all__ = [
     "ADMINS",
+    "ANY_ROLE",
+    "AUDIT_READERS",
     "EVERYONE",
+    "SEPARATED_ADMINS",
     "STAFF",
     "AccessSpec",
     "ScopedRouter",

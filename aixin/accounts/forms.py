@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from aixin.accounts import lockout
+from aixin.accounts.models import Department, Role
 
 
 class LoginForm(AuthenticationForm):
@@ -84,3 +85,53 @@ class NewPasswordForm(PasswordChangeForm):
         if new and not self.has_error("new_password2") and self.user.check_password(new):
             self.add_error("new_password1", ValidationError(self.error_messages["password_unchanged"]))
         return cleaned
+
+
+# The security administrator's account pages (安全管理员).
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(str(r.value), str(r.label)) for r in Role]
+
+
+def _department_choices() -> list[tuple[str, str]]:
+    return [("", "—"), *((str(d.value), str(d.label)) for d in Department)]
+
+
+class UserFilterForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"), required=False)
+    region = forms.CharField(label=_("区划代码"), required=False, max_length=20)
+    active = forms.ChoiceField(
+        label=_("状态"), required=False, choices=[("", _("全部")), ("1", _("启用")), ("0", _("停用"))]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", _("全部")), *_role_choices()]  # type: ignore[attr-defined]
+
+
+class UserForm(forms.Form):
+    """Role, region (by code), department (liaisons only), name; the service checks the rest."""
+
+    role = forms.ChoiceField(label=_("角色"))
+    region = forms.CharField(
+        label=_("所属区划代码"),
+        max_length=20,
+        help_text=_("例如 500000（全市）、500101（万州区）；角色须设在相应层级"),
+    )
+    department = forms.ChoiceField(label=_("所属部门"), required=False, help_text=_("仅部门联络员填写"))
+    display_name = forms.CharField(label=_("姓名"), max_length=50, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = _role_choices()  # type: ignore[attr-defined]
+        self.fields["department"].choices = _department_choices()  # type: ignore[attr-defined]
+
+
+class UserCreateForm(UserForm):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    field_order = ["username", "display_name", "role", "region", "department"]
+
+
+class UserEditForm(UserForm):
+    is_active = forms.BooleanField(label=_("启用"), required=False, help_text=_("停用后该用户立即被退出登录"))

@@ -143,12 +143,14 @@ def device_confirm(*, user: User, code: str, request: HttpRequest | None = None)
 
 
 @transaction.atomic
-def device_reset(*, user: User, actor_name: str, request: HttpRequest | None = None) -> bool:
+def device_reset(
+    *, user: User, actor_name: str, actor: Any = None, request: HttpRequest | None = None
+) -> bool:
     """Remove the user's authenticator (lost phone); they enrol again at the next log-in."""
     deleted, _detail = TotpDevice.objects.filter(user=user).delete()
     if deleted:
         audit_log(
-            actor=None,
+            actor=actor,
             action=AuditAction.UPDATE,
             object_type="user",
             object_id=user.pk,

@@ -5,19 +5,30 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from aixin.accounts import lockout, signin, totp
-from aixin.accounts.access import EVERYONE, access, public, request_user
-from aixin.accounts.forms import LoginForm, NewPasswordForm, OtpForm
+from aixin.accounts import lockout, selectors, services, signin, totp
+from aixin.accounts.access import ANY_ROLE, access, get_user_for_user, public, request_user
+from aixin.accounts.forms import (
+    LoginForm,
+    NewPasswordForm,
+    OtpForm,
+    UserCreateForm,
+    UserEditForm,
+    UserFilterForm,
+)
 from aixin.accounts.models import Role, User
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
+from aixin.lib.errors import DomainError
+
+PAGE_SIZE = 50
 
 
 class LoginView(auth_views.LoginView):
@@ -163,7 +174,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
     return _enrol(request, user, done=done, template_extra={"required": True})
 
 
-@access(*EVERYONE)
+@access(*ANY_ROLE)
 @never_cache
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """For a signed-in user (a loving mother who wants one): set up an authenticator."""
@@ -179,7 +190,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     return _enrol(request, user, done=done, template_extra={"required": False})
 
 
-@access(*EVERYONE)
+@access(*ANY_ROLE)
 @never_cache
 def password_change_view(request: HttpRequest) -> HttpResponse:
     """Change one's own password; every page leads here while the password is a temporary one."""
@@ -194,7 +205,7 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@access(*EVERYONE)
+@access(*ANY_ROLE)
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     from django.contrib.auth import logout
@@ -204,16 +215,154 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-@access(*EVERYONE)
+@access(*ANY_ROLE)
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on its own home page."""
-    if request_user(request).role == Role.VOLUNTEER:
+    role = request_user(request).role
+    if role == Role.VOLUNTEER:
         return redirect("care:my_children")
-    if request_user(request).role == Role.DEPARTMENT_LIAISON:
+    if role == Role.DEPARTMENT_LIAISON:
         return redirect("cases:liaison_inbox")
-    if request_user(request).role == Role.TASKFORCE_MEMBER:
+    if role == Role.TASKFORCE_MEMBER:
         return redirect("taskforces:mine")
+    if role == Role.SECURITY_ADMIN:
+        return redirect("accounts:user_list")
+    if role == Role.AUDIT_ADMIN:
+        return redirect("audit:event_list")
+    if role == Role.SYSTEM_ADMIN:
+        return redirect("accounts:system_status")
+    if role == Role.EVALUATOR:
+        return redirect("evaluation:overview")
     return redirect("dashboard:overview")
+
+
+# The security administrator (安全管理员): accounts, roles, locks, second factors. Nobody else
+# uses these pages, the city admin included (三权分立).
+
+
+@access(Role.SECURITY_ADMIN)
+@require_GET
+def user_list(request: HttpRequest) -> HttpResponse:
+    form = UserFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    users = selectors.user_list(user=request.user, **{k: v for k, v in filters.items() if v})
+    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "accounts/user_list.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "accounts": page.object_list,
+            "querystring_without_page": query.urlencode(),
+        },
+    )
+
+
+@access(Role.SECURITY_ADMIN)
+@never_cache
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, password = services.user_create(
+                actor=request_user(request),
+                username=data["username"],
+                role=data["role"],
+                region_code=data["region"],
+                display_name=data["display_name"],
+                department=data["department"],
+                request=request,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            # The temporary password is in this response only: never in messages (kept in the
+            # session), never cached.
+            response = render(request, "accounts/user_created.html", {"account": user, "password": password})
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "accounts/user_form.html", {"form": form, "creating": True})
+
+
+@access(Role.SECURITY_ADMIN)
+def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_user_for_user(request.user, pk)
+    initial = {
+        "role": account.role,
+        "region": account.region.code,
+        "department": account.department,
+        "display_name": account.display_name,
+        "is_active": account.is_active,
+    }
+    form = UserEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.user_update(
+                actor=request_user(request),
+                user_id=account.pk,
+                role=data["role"],
+                region_code=data["region"],
+                department=data["department"],
+                display_name=data["display_name"],
+                is_active=data["is_active"],
+                request=request,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已保存用户 %(u)s 的修改") % {"u": account.get_username()})
+            return redirect("accounts:user_list")
+    return render(
+        request,
+        "accounts/user_form.html",
+        {
+            "form": form,
+            "creating": False,
+            "account": account,
+            "locked": services.is_locked(account),
+            "totp_enrolled": totp.confirmed_device(account) is not None,
+        },
+    )
+
+
+@access(Role.SECURITY_ADMIN)
+@require_POST
+def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_user_for_user(request.user, pk)
+    ended = services.user_unlock(actor=request_user(request), user_id=account.pk, request=request)
+    if ended:
+        messages.success(request, _("已解除 %(u)s 的登录锁定") % {"u": account.get_username()})
+    else:
+        messages.info(request, _("%(u)s 当前未被锁定；已清零登录失败次数") % {"u": account.get_username()})
+    return redirect("accounts:user_edit", pk=account.pk)
+
+
+@access(Role.SECURITY_ADMIN)
+@require_POST
+def user_reset_totp(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_user_for_user(request.user, pk)
+    if services.user_reset_totp(actor=request_user(request), user_id=account.pk, request=request):
+        messages.success(
+            request,
+            _("已重置 %(u)s 的动态验证码：下次登录时需重新绑定验证器") % {"u": account.get_username()},
+        )
+    else:
+        messages.info(request, _("%(u)s 尚未绑定动态验证码，无需重置") % {"u": account.get_username()})
+    return redirect("accounts:user_edit", pk=account.pk)
+
+
+# The system administrator (系统管理员): the state of the installation, no personal data.
+
+
+@access(Role.SYSTEM_ADMIN)
+@require_GET
+def system_status(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/system_status.html", {"status": selectors.system_status()})
 
 
 __all__ = [
@@ -225,4 +374,10 @@ __all__ = [
     "otp_setup",
     "otp_verify",
     "password_change_view",
+    "system_status",
+    "user_create",
+    "user_edit",
+    "user_list",
+    "user_reset_totp",
+    "user_unlock",
 ]

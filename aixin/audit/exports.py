@@ -50,6 +50,8 @@ EXPORT_KINDS: dict[str, ExportKind] = {
     "pairing_ledger": ExportKind(gettext_lazy("结对台账"), personal=True),
     "pairing_status": ExportKind(gettext_lazy("结对状态（共享民政）"), personal=True),
     "import_rejections": ExportKind(gettext_lazy("导入拒绝行"), personal=True),
+    # Names staff: personal data, though it holds no child's name (children are pseudonyms).
+    "access_report": ExportKind(gettext_lazy("年度访问报告"), personal=True),
 }
 
 

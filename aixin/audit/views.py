@@ -1,4 +1,5 @@
-"""The audit-log browser (R-1.3): read-only, for admins, within their scope."""
+"""The audit-log browser (R-1.3): read-only — the audit administrator all of it, city and
+district admins their scope's — and the hash chain's verdict for the audit administrator."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from aixin.accounts.access import ADMINS, access
+from aixin.accounts.access import AUDIT_READERS, access
+from aixin.accounts.models import Role
+from aixin.audit.chain import verify
 from aixin.audit.forms import AuditFilterForm
 from aixin.audit.selectors import audit_event_list, audit_object_types
 
 PAGE_SIZE = 50
 
 
-@access(*ADMINS)
+@access(*AUDIT_READERS)
 @require_GET
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None, object_types=audit_object_types(user=request.user))
@@ -33,3 +36,10 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "querystring_without_page": query.urlencode(),
         },
     )
+
+
+@access(Role.AUDIT_ADMIN)
+@require_GET
+def chain_status(request: HttpRequest) -> HttpResponse:
+    """Whether the audit log is intact: `chain.verify()`'s verdict and the count of sealed events."""
+    return render(request, "audit/chain_status.html", {"verdict": verify()})

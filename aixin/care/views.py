@@ -42,7 +42,7 @@ from aixin.care.services import (
 )
 from aixin.lib.errors import DomainError
 from aixin.lib.uploads import content_type_for, extension_of
-from aixin.pairing.models import PairingStatus
+from aixin.pairing.models import OPEN_STATUSES, PairingStatus
 from aixin.registry.models import Child
 
 NEED_FIELDS = ("difficulty_life", "difficulty_study", "difficulty_physical", "difficulty_mental")
@@ -126,10 +126,19 @@ def _child_facts(child: Child, today: datetime.date) -> dict[str, Any]:
     }
 
 
+def _open_pairing_for(request: HttpRequest, pairing_pk: int) -> Any:
+    """The pairing, as the user may see it; a loving mother only while it is open — once it
+    ended (or the guardian withdrew consent) the child is no longer hers to see."""
+    pairing = get_pairing_for_user(_user(request), pairing_pk)
+    if _user(request).role == Role.VOLUNTEER and pairing.status not in OPEN_STATUSES:
+        raise Http404("结对已结束")
+    return pairing
+
+
 @access(Role.VOLUNTEER, *ADMINS)
 def checklist(request: HttpRequest, pairing_pk: int) -> HttpResponse:
     today = timezone.localdate()
-    pairing = get_pairing_for_user(_user(request), pairing_pk)
+    pairing = _open_pairing_for(request, pairing_pk)
     child = pairing.child
     items = selectors.checklist_for_pairing(pairing, today=today)
     audit_log(
@@ -168,7 +177,7 @@ def _initial_kind(rules: list[Any], code: str | None) -> str:
 @access(Role.VOLUNTEER, *ADMINS)
 def record_create(request: HttpRequest, pairing_pk: int) -> HttpResponse:
     today = timezone.localdate()
-    pairing = get_pairing_for_user(_user(request), pairing_pk)
+    pairing = _open_pairing_for(request, pairing_pk)
     if pairing.status != PairingStatus.ACTIVE:
         messages.error(request, _("该结对当前不在结对中，不能记录关爱"))
         return redirect("care:checklist", pairing_pk=pairing.pk)

@@ -45,7 +45,19 @@ BATCH = 1000
 TZ = ZoneInfo("Asia/Shanghai")
 
 # (username, role, how the region is chosen) — see _create_demo_users.
-DEMO_USERNAMES = ("city", "youyang", "zhen", "cun", "mama", "gongan", "zhuanban")
+DEMO_USERNAMES = (
+    "city",
+    "youyang",
+    "zhen",
+    "cun",
+    "mama",
+    "gongan",
+    "zhuanban",
+    "xitong",
+    "anquan",
+    "shenji",
+    "pinggu",
+)
 YOUYANG_CODE = "500242"
 
 # Bits of the seeded 6+1 rules, used when the CareRule rows are not (yet) in the database.

@@ -1,4 +1,5 @@
-"""The city administrator's pages for the push API's department credentials: list, create
+"""The system administrator's pages for the push API's department credentials (technical
+integration work: 三权分立, issue 6 §2 — no longer the city administrator's): list, create
 (the secret is shown once, in that response only) and revoke (after a confirmation page)."""
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _endpoint(request: HttpRequest, source: str) -> str:
         return request.build_absolute_uri(f"/api/v1/ingest/{source}")
 
 
-@access(Role.CITY_ADMIN)
+@access(Role.SYSTEM_ADMIN)
 def credential_list(request: HttpRequest) -> HttpResponse:
     rows = department_credentials_visible_to(request_user(request)).select_related(
         "region", "created_by", "revoked_by"
@@ -69,7 +70,7 @@ def credential_list(request: HttpRequest) -> HttpResponse:
     return render(request, "ingest/credentials_list.html", {"credentials": rows})
 
 
-@access(Role.CITY_ADMIN)
+@access(Role.SYSTEM_ADMIN)
 def credential_create(request: HttpRequest) -> HttpResponse:
     form = CredentialForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -104,7 +105,7 @@ def credential_create(request: HttpRequest) -> HttpResponse:
     return render(request, "ingest/credentials_form.html", {"form": form})
 
 
-@access(Role.CITY_ADMIN)
+@access(Role.SYSTEM_ADMIN)
 def credential_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     credential: DepartmentCredential = get_visible(
         department_credentials_visible_to(request_user(request)).select_related("region"), pk

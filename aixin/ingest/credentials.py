@@ -29,9 +29,9 @@ SECRET_BYTES = 32
 SCOPE_LEVELS = (RegionLevel.CITY, RegionLevel.DISTRICT)
 
 
-def _require_city_admin(actor: Any) -> None:
-    if getattr(actor, "role", None) != Role.CITY_ADMIN:
-        raise NotAllowed(_("只有市级管理员可以管理部门接口凭据"))
+def _require_system_admin(actor: Any) -> None:
+    if getattr(actor, "role", None) != Role.SYSTEM_ADMIN:
+        raise NotAllowed(_("只有系统管理员可以管理部门接口凭据"))
 
 
 def new_key_id() -> str:
@@ -57,7 +57,7 @@ def credential_create(
 ) -> tuple[DepartmentCredential, str]:
     """A new credential for a department system; returns it with its secret, which is shown
     once and never again (only its ciphertext is stored)."""
-    _require_city_admin(actor)
+    _require_system_admin(actor)
     name = (name or "").strip()
     if not name:
         raise InvalidInput(_("请填写凭据名称，例如“市民政局困境儿童系统”"), field="name")
@@ -98,7 +98,7 @@ def credential_revoke(
     *, actor: Any, credential_id: int, request: HttpRequest | None = None
 ) -> DepartmentCredential:
     """Revoke a credential: from now on every request signed with it is refused. Permanent."""
-    _require_city_admin(actor)
+    _require_system_admin(actor)
     found = get_visible(department_credentials_visible_to(actor), credential_id)
     credential = DepartmentCredential.objects.select_for_update().select_related("region").get(pk=found.pk)
     if credential.revoked_at is not None:

@@ -5,7 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from aixin.pairing.models import ConsentMethod
+from aixin.pairing.models import ConsentMethod, ConsentScope
 
 DECLINE_REASONS = (
     ("时间精力不足", _("时间精力不足")),
@@ -34,6 +34,14 @@ class ConsentForm(forms.Form):
     relation = forms.CharField(label=_("与儿童关系"), max_length=20, required=False)
     method = forms.ChoiceField(label=_("同意方式"), choices=ConsentMethod.choices)
     consented_on = forms.DateField(label=_("同意日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    scope = forms.MultipleChoiceField(
+        label=_("同意范围"),
+        choices=ConsentScope.choices,
+        initial=[ConsentScope.BASIC.value],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,  # none ticked: 结对关爱 only
+        help_text=_("“结对关爱”必选；照片、部门数据共享须监护人另行同意"),
+    )
     evidence = forms.CharField(
         label=_("证明材料说明"), max_length=300, required=False, help_text=_("如：签字同意书已存村委会档案")
     )
@@ -57,6 +65,12 @@ class EndForm(forms.Form):
     reason = forms.CharField(label=_("解除原因"), max_length=300)
     end_date = forms.DateField(
         label=_("解除日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class WithdrawConsentForm(forms.Form):
+    reason = forms.CharField(
+        label=_("撤回原因"), max_length=300, help_text=_("撤回后结对立即解除，爱心妈妈不再能查看该儿童信息")
     )
 
 

@@ -87,8 +87,25 @@ class ConsentMethod(models.TextChoices):
     WECHAT = "wechat", _("微信")
 
 
+class ConsentScope(models.TextChoices):
+    """What the guardian agreed to (R-12.5); a consent holds one or more of these."""
+
+    BASIC = "basic", _("结对关爱")
+    PHOTOS = "photos", _("含照片")
+    SHARING = "sharing", _("含部门数据共享")
+
+
+def default_consent_scope() -> list[str]:
+    return [ConsentScope.BASIC.value]
+
+
 class GuardianConsent(models.Model):
-    """征得监护人同意: who, how, when and on what evidence, before a pairing becomes active."""
+    """征得监护人同意: who, how, when and on what evidence, before a pairing becomes active.
+
+    `version` numbers the consents given for a child, increasing (1, 2, …): a consent recorded
+    after a withdrawal — on the new pairing that restoring access needs — is the next version.
+    Withdrawal (R-12.5) is recorded here and ends the pairing, so the mother's access ends.
+    """
 
     pairing = models.ForeignKey(Pairing, on_delete=models.PROTECT, related_name="consents")
     guardian = models.ForeignKey(
@@ -102,7 +119,13 @@ class GuardianConsent(models.Model):
     evidence_file = models.FileField(_("附件"), upload_to="consent/%Y/%m/", blank=True)
     consent_text_version = models.CharField(max_length=20, default="2024-v1")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    scope = models.JSONField(_("同意范围"), default=default_consent_scope)
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdraw_reason = models.CharField(_("撤回原因"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -110,6 +133,18 @@ class GuardianConsent(models.Model):
         ordering = ["-consented_on", "-id"]
         verbose_name = _("监护人同意")
         verbose_name_plural = _("监护人同意")
+        constraints = [
+            models.UniqueConstraint(fields=["pairing", "version"], name="consent_version_once_per_pairing"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdraw_reason=""),
+                name="consent_withdrawal_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.guardian_name} {self.get_method_display()} {self.consented_on}"
+
+    @property
+    def scope_labels(self) -> list[str]:
+        labels = dict(ConsentScope.choices)
+        return [str(labels.get(s, s)) for s in self.scope or []]

@@ -273,6 +273,8 @@ def pairing_timeline(pairing: Pairing) -> list[tuple[Any, str]]:
                 },
             )
         )
+        if consent.withdrawn_at:
+            steps.append((consent.withdrawn_at, _("监护人撤回同意：%(r)s") % {"r": consent.withdraw_reason}))
     if pairing.status == PairingStatus.ENDED:
         steps.append(
             (

@@ -10,10 +10,11 @@ pairing per child (partial unique index `pairing_one_open_per_child`) and load �
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,12 +31,13 @@ from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
 from aixin.lib.uploads import EVIDENCE_KINDS, check_upload, delete_on_failure, random_name
-from aixin.pairing.models import ConsentMethod, GuardianConsent, Pairing, PairingStatus
+from aixin.pairing.models import ConsentMethod, ConsentScope, GuardianConsent, Pairing, PairingStatus
 from aixin.registry.models import CareTier, ChildStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
 
 P = PairingStatus
 PAIRABLE_TIERS = (CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE)
+WITHDRAWN_END_REASON = "监护人撤回同意"
 
 
 def _require_manager(actor: Any) -> None:
@@ -194,6 +196,7 @@ def pairing_record_consent(
     guardian_id: Any = None,
     guardian_name: str = "",
     evidence_file: Any = None,
+    scope: Sequence[str] = (ConsentScope.BASIC,),
     request: HttpRequest | None = None,
 ) -> Pairing:
     """Record the guardian's consent (征得监护人同意) and activate the pairing.
@@ -211,6 +214,7 @@ def pairing_record_consent(
             guardian_id=guardian_id,
             guardian_name=guardian_name,
             evidence_file=evidence_file,
+            scope=scope,
             request=request,
             stored=stored,
         )
@@ -227,6 +231,7 @@ def _record_consent(
     guardian_id: Any,
     guardian_name: str,
     evidence_file: Any,
+    scope: Sequence[str],
     request: HttpRequest | None,
     stored: list[Any],
 ) -> Pairing:
@@ -244,6 +249,7 @@ def _record_consent(
         )
     if method not in ConsentMethod.values:
         raise InvalidInput(_("请选择监护人同意的方式"), field="method")
+    scope_list = _clean_scope(scope)
     guardian = None
     if guardian_id not in (None, ""):
         guardian = pairing.child.guardians.filter(pk=int(guardian_id)).first()
@@ -270,6 +276,8 @@ def _record_consent(
         consented_on=consented_on,
         evidence=(evidence or "").strip()[:300],
         recorded_by=actor,
+        scope=scope_list,
+        version=_next_consent_version(pairing.child_id),
     )
     if evidence_file:
         consent.evidence_file.save(random_name(evidence_ext), evidence_file, save=False)
@@ -284,7 +292,83 @@ def _record_consent(
         _("登记监护人%(g)s同意，爱心妈妈%(v)s与儿童%(c)s结对生效")
         % {"g": guardian_name, "v": pairing.volunteer.name, "c": pairing.child.name},
         request,
-        {"from": P.AWAITING_CONSENT.value, "to": P.ACTIVE.value, "consent_id": consent.pk, "method": method},
+        {
+            "from": P.AWAITING_CONSENT.value,
+            "to": P.ACTIVE.value,
+            "consent_id": consent.pk,
+            "method": method,
+            "consent_version": consent.version,
+            "scope": scope_list,
+        },
+    )
+    return pairing
+
+
+def _clean_scope(scope: Sequence[str]) -> list[str]:
+    """The consent scope in the order of ConsentScope; 结对关爱 is always part of it."""
+    chosen = set(scope or ())
+    unknown = chosen - set(ConsentScope.values)
+    if unknown:
+        raise InvalidInput(
+            _("同意范围“%(s)s”无效，请重新选择") % {"s": "、".join(sorted(unknown))}, field="scope"
+        )
+    if ConsentScope.BASIC not in chosen:
+        raise InvalidInput(_("同意范围必须包含“结对关爱”，否则不能结对"), field="scope")
+    return [value for value in ConsentScope.values if value in chosen]
+
+
+def _next_consent_version(child_id: int) -> int:
+    """Versions increase over all the consents given for the child (across pairings), so a
+    consent recorded after a withdrawal is the next version. The caller holds the pairing's
+    lock and the child has one open pairing at a time, so two consents cannot race here."""
+    latest = GuardianConsent.objects.filter(pairing__child_id=child_id).aggregate(v=Max("version"))["v"]
+    return (latest or 0) + 1
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, actor: Any, pairing_id: Any, reason: str, request: HttpRequest | None = None
+) -> Pairing:
+    """The guardian withdraws consent (R-12.5): the consent is marked withdrawn and the pairing
+    ends at once, so the loving mother no longer sees the child (her access is an open pairing).
+    Restoring access needs a new pairing with a new consent (the next version)."""
+    _require_manager(actor)
+    pairing = _lock_pairing(actor, pairing_id)
+    _require_status(pairing, (P.ACTIVE,), _("撤回监护人同意"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("请填写监护人撤回同意的原因"), field="reason")
+    now = timezone.now()
+    withdrawn = list(
+        GuardianConsent.objects.select_for_update()
+        .filter(pairing=pairing, withdrawn_at__isnull=True)
+        .order_by("pk")
+    )
+    for consent in withdrawn:
+        consent.withdrawn_at = now
+        consent.withdrawn_by = actor
+        consent.withdraw_reason = reason[:300]
+        consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdraw_reason", "updated_at"])
+    today = timezone.localdate()
+    pairing.status = P.ENDED
+    pairing.end_date = max(today, pairing.start_date or today)
+    pairing.end_reason = WITHDRAWN_END_REASON
+    pairing.ended_by = actor
+    _save(pairing)
+    _release_load(pairing.volunteer_id)
+    _audit(
+        actor,
+        pairing,
+        _("监护人撤回同意，解除爱心妈妈%(v)s与儿童%(c)s的结对：%(r)s")
+        % {"v": pairing.volunteer.name, "c": pairing.child.name, "r": reason},
+        request,
+        {
+            "from": P.ACTIVE.value,
+            "to": P.ENDED.value,
+            "reason": WITHDRAWN_END_REASON,
+            "withdraw_reason": reason,
+            "consent_ids": [c.pk for c in withdrawn],
+        },
     )
     return pairing
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/respond/", views.respond_view, name="respond"),
     path("<int:pk>/consent/", views.consent_view, name="consent"),
     path("consents/<int:pk>/evidence/", views.consent_evidence_view, name="consent_evidence"),
+    path("<int:pk>/withdraw-consent/", views.consent_withdraw_view, name="consent_withdraw"),
     path("<int:pk>/end/", views.end_view, name="end"),
     path("<int:pk>/cancel/", views.cancel_view, name="cancel"),
 ]

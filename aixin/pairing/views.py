@@ -42,8 +42,16 @@ from aixin.pairing.exports import (
     STATUS_WIDTHS,
     pairing_status_rows,
 )
-from aixin.pairing.forms import DECLINE_REASONS, CancelForm, ConsentForm, EndForm, ProposeForm, RespondForm
-from aixin.pairing.models import OPEN_STATUSES, GuardianConsent, PairingStatus
+from aixin.pairing.forms import (
+    DECLINE_REASONS,
+    CancelForm,
+    ConsentForm,
+    EndForm,
+    ProposeForm,
+    RespondForm,
+    WithdrawConsentForm,
+)
+from aixin.pairing.models import OPEN_STATUSES, ConsentScope, GuardianConsent, PairingStatus
 from aixin.pairing.selectors import (
     LEDGER_HEADERS,
     candidates_for_child,
@@ -163,6 +171,7 @@ def _render_staff_detail(
     *,
     consent_form: ConsentForm | None = None,
     end_form: EndForm | None = None,
+    withdraw_form: WithdrawConsentForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     child = pairing.child
@@ -182,6 +191,7 @@ def _render_staff_detail(
             or ConsentForm(guardians=guardians, initial={"consented_on": timezone.localdate()}),
             "end_form": end_form or EndForm(initial={"end_date": timezone.localdate()}),
             "cancel_form": CancelForm(),
+            "withdraw_form": withdraw_form or WithdrawConsentForm(),
         },
         status=status,
     )
@@ -236,6 +246,7 @@ def consent_view(request: HttpRequest, pk: int) -> HttpResponse:
                 consented_on=data["consented_on"],
                 evidence=data["evidence"],
                 evidence_file=data.get("evidence_file"),
+                scope=data["scope"] or [ConsentScope.BASIC],
                 request=request,
             )
         except DomainError as exc:
@@ -306,6 +317,26 @@ def end_view(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("pairing:pairing_detail", pk=pairing.pk)
     pairing.refresh_from_db()
     return _render_staff_detail(request, pairing, end_form=form, status=400)
+
+
+@access(*ADMINS)
+@require_POST
+def consent_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """监护人撤回同意 (R-12.5): ends the pairing at once; the reason is required."""
+    pairing = get_pairing_for_user(request.user, pk)
+    form = WithdrawConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.consent_withdraw(
+                actor=request.user, pairing_id=pairing.pk, reason=form.cleaned_data["reason"], request=request
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已登记监护人撤回同意，结对已解除"))
+            return redirect("pairing:pairing_detail", pk=pairing.pk)
+    pairing.refresh_from_db()
+    return _render_staff_detail(request, pairing, withdraw_form=form, status=400)
 
 
 @access(*ADMINS)

@@ -23,7 +23,7 @@ from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.idnumber import age_on
-from aixin.registry import derive, selectors
+from aixin.registry import derive, file_reason, selectors
 from aixin.registry.models import Child
 from aixin.registry.schemas import ChildFilterIn, ChildMinimalOut, ChildStaffDetailOut, ChildStaffOut
 
@@ -101,7 +101,9 @@ def children_list(request: HttpRequest, filters: Query[ChildFilterIn]) -> dict[s
 
 @router.get("/{child_id}", url_name="children_detail")
 @access(*EVERYONE)
-def children_detail(request: HttpRequest, child_id: int) -> dict[str, Any]:
+def children_detail(request: HttpRequest, child_id: int, reason: str = "") -> dict[str, Any]:
+    """Staff who do not own the case (R-12.5, `selectors.owns_child`) pass `?reason=`; it is
+    audited with the view."""
     from django.http import Http404
     from ninja.errors import HttpError
 
@@ -111,6 +113,9 @@ def children_detail(request: HttpRequest, child_id: int) -> dict[str, Any]:
         child = get_visible(qs, child_id)
     except Http404 as exc:
         raise HttpError(404, "记录不存在或不在你的管辖范围内") from exc
+    reason = file_reason.clean_reason(reason)
+    if not reason and not selectors.owns_child(request.user, child):
+        raise HttpError(403, "该儿童不属于你负责的个案，查看档案须说明原因：请在请求中加上 reason 参数")
     audit_log(
         actor=request.user,
         action=AuditAction.VIEW,
@@ -118,6 +123,7 @@ def children_detail(request: HttpRequest, child_id: int) -> dict[str, Any]:
         object_id=child.pk,
         region=child.region,
         summary=f"通过接口查看儿童档案：{child.name}",
+        details={"reason": reason} if reason else None,
         request=request,
     )
     if _is_volunteer(request):

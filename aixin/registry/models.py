@@ -135,6 +135,8 @@ class Child(models.Model):
     dedupe_key = models.CharField(max_length=16, blank=True, db_index=True)
     # Last contact by the loving mother, kept by the care service for the 14/30-day flags.
     last_contact_on = models.DateField(_("最近联系日期"), null=True, blank=True)
+    # When the personal fields were minimised after the retention period (aixin.registry.retention).
+    minimised_at = models.DateTimeField(_("个人信息最小化时间"), null=True, blank=True)
 
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(

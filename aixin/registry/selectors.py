@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from aixin.accounts.access import children_visible_to, region_in_scope
+from aixin.accounts.models import Role
 from aixin.lib.idnumber import age_on, is_valid, normalise
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive
@@ -241,6 +242,28 @@ def needs_of(child: Child) -> list[str]:
 
 def age_of(child: Child, *, today: datetime.date | None = None) -> int:
     return age_on(child.birth_date, today or timezone.localdate())
+
+
+def owns_child(user: Any, child: Child) -> bool:
+    """Whether `user` is responsible for the child's case (R-12.5), for a child already in the
+    user's scope. Staff who do not own the case give a reason before the full file shows.
+
+    - a village director owns the children of their village;
+    - a town supervisor the children of their town;
+    - a district admin the children of their district;
+    - a city admin owns none (they supervise: every full file needs a reason);
+    - a loving mother and a task-force member see only the children assigned to them (an open
+      pairing, a task force), so those are theirs;
+    - any other role owns none.
+    """
+    role = getattr(user, "role", None)
+    if role == Role.VILLAGE_DIRECTOR:
+        return bool(child.region_id == user.region_id)
+    if role == Role.TOWN_SUPERVISOR:
+        return bool(child.town_id == user.region_id)
+    if role == Role.DISTRICT_ADMIN:
+        return bool(child.district_id == user.region_id)
+    return role in (Role.VOLUNTEER, Role.TASKFORCE_MEMBER)
 
 
 def child_file(*, user: Any, child: Child) -> dict[str, Any]:

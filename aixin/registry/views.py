@@ -35,7 +35,7 @@ from aixin.lib.excel import workbook_bytes
 from aixin.lib.idnumber import age_on
 from aixin.matching.models import ExclusionReason
 from aixin.matching.review import suggest_mothers
-from aixin.registry import derive, rules, selectors, services
+from aixin.registry import derive, file_reason, rules, selectors, services
 from aixin.registry.forms import (
     ChildCreateForm,
     ChildEditForm,
@@ -226,6 +226,12 @@ def _checklist(pairing: Any, today: datetime.date) -> list[Any]:
 @access(*STAFF)
 def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     child = get_child_for_user(request.user, pk)
+    reason = ""
+    if not selectors.owns_child(request.user, child):
+        # Not this user's case (R-12.5): the full file shows only after a reason is given.
+        reason = file_reason.reason_for(request, child.pk)
+        if not reason:
+            return _file_reason_page(request, child)
     today = timezone.localdate()
     related = selectors.child_file(user=request.user, child=child)
     conditions = derive.conditions_of(child)
@@ -248,6 +254,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         object_id=child.pk,
         region=child.region,
         summary=_("查看儿童档案：%(name)s") % {"name": child.name},
+        details={"reason": reason} if reason else None,
         request=request,
     )
     return render(
@@ -286,6 +293,17 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **related,
         },
     )
+
+
+def _file_reason_page(request: HttpRequest, child: Child) -> HttpResponse:
+    """The 查看原因 form before a full file the user does not own; a valid reason is kept in the
+    session for the child and the file is shown (and audited with the reason)."""
+    form = file_reason.FileReasonForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        file_reason.remember_reason(request, child.pk, form.reason())
+        return redirect("registry:child_detail", pk=child.pk)
+    status = 400 if form.is_bound else 200
+    return render(request, "registry/child_reason.html", {"child": child, "form": form}, status=status)
 
 
 def _field_labels() -> dict[str, str]:

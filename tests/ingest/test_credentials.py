@@ -1,5 +1,5 @@
-"""Department credentials of the push API: the city administrator creates, sees and revokes
-them; the secret is shown once and stored only encrypted."""
+"""Department credentials of the push API: the system administrator creates, sees and revokes
+them (the city administrator no longer: 三权分立); the secret is shown once and stored only encrypted."""
 
 from __future__ import annotations
 
@@ -21,10 +21,16 @@ CREATE = "ingest_credentials:credential_create"
 REVOKE = "ingest_credentials:credential_revoke"
 
 
+@pytest.fixture
+def users(users, tree):
+    """The conftest's users and the system administrator, who owns the credentials."""
+    return {**users, "system_admin": factories.make_user("system_admin", tree.city, "sysadmin")}
+
+
 def _create(users, tree, **over):
     values = {"name": "市民政局困境儿童系统", "source": "civil_affairs", "region": tree.city}
     values.update(over)
-    return credentials.credential_create(actor=users["city_admin"], **values)
+    return credentials.credential_create(actor=users["system_admin"], **values)
 
 
 def _secret_on(page: str) -> str:
@@ -33,8 +39,8 @@ def _secret_on(page: str) -> str:
     return match.group(1)
 
 
-def test_city_admin_creates_a_credential_and_sees_its_secret_once(users, tree, login):
-    client = login(users["city_admin"])
+def test_system_admin_creates_a_credential_and_sees_its_secret_once(users, tree, login):
+    client = login(users["system_admin"])
     response = client.post(
         reverse(CREATE), {"name": "万州区教委学籍系统", "source": "education", "region": tree.district_a.pk}
     )
@@ -50,7 +56,7 @@ def test_city_admin_creates_a_credential_and_sees_its_secret_once(users, tree, l
         "education",
         tree.district_a,
     )
-    assert credential.created_by == users["city_admin"]
+    assert credential.created_by == users["system_admin"]
     listing = client.get(reverse(LIST)).content.decode()
     assert "万州区教委学籍系统" in listing and credential.key_id in listing and "万州区" in listing
     assert secret not in listing
@@ -80,7 +86,7 @@ def test_secret_is_stored_encrypted_not_in_plaintext(users, tree):
 
 
 def test_form_errors_are_shown_beside_the_field_and_nothing_is_created(users, tree, login):
-    client = login(users["city_admin"])
+    client = login(users["system_admin"])
     response = client.post(reverse(CREATE), {"name": "", "source": "education", "region": tree.district_a.pk})
     assert response.status_code == 200
     assert "这个字段是必填项" in response.content.decode()
@@ -105,7 +111,7 @@ def test_scope_may_only_be_the_city_or_one_district(users, tree):
 
 def test_revoking_asks_for_confirmation_then_revokes_and_is_audited(users, tree, login):
     credential, _secret = _create(users, tree)
-    client = login(users["city_admin"])
+    client = login(users["system_admin"])
     confirm = client.get(reverse(REVOKE, args=[credential.pk]))
     assert confirm.status_code == 200 and "确认吊销" in confirm.content.decode()
     credential.refresh_from_db()
@@ -113,7 +119,7 @@ def test_revoking_asks_for_confirmation_then_revokes_and_is_audited(users, tree,
     response = client.post(reverse(REVOKE, args=[credential.pk]), follow=True)
     assert "已吊销凭据" in response.content.decode()
     credential.refresh_from_db()
-    assert credential.revoked_at is not None and credential.revoked_by == users["city_admin"]
+    assert credential.revoked_at is not None and credential.revoked_by == users["system_admin"]
     assert AuditEvent.objects.filter(
         object_type="department_credential", object_id=str(credential.pk), action="transition"
     ).exists()
@@ -122,25 +128,41 @@ def test_revoking_asks_for_confirmation_then_revokes_and_is_audited(users, tree,
 
 def test_revoking_twice_says_it_is_already_revoked_and_keeps_the_first_time(users, tree, login):
     credential, _secret = _create(users, tree)
-    credentials.credential_revoke(actor=users["city_admin"], credential_id=credential.pk)
+    credentials.credential_revoke(actor=users["system_admin"], credential_id=credential.pk)
     credential.refresh_from_db()
     first = credential.revoked_at
     with pytest.raises(Conflict):
-        credentials.credential_revoke(actor=users["city_admin"], credential_id=credential.pk)
-    response = login(users["city_admin"]).post(reverse(REVOKE, args=[credential.pk]), follow=True)
+        credentials.credential_revoke(actor=users["system_admin"], credential_id=credential.pk)
+    response = login(users["system_admin"]).post(reverse(REVOKE, args=[credential.pk]), follow=True)
     assert "已于" in response.content.decode()
     credential.refresh_from_db()
     assert credential.revoked_at == first
 
 
 def test_revoking_a_credential_that_does_not_exist_is_not_found(users, login):
-    assert login(users["city_admin"]).post(reverse(REVOKE, args=[999999])).status_code == 404
+    assert login(users["system_admin"]).post(reverse(REVOKE, args=[999999])).status_code == 404
 
 
-@pytest.mark.parametrize("role", ["district_admin", "town_supervisor", "village_director", "volunteer"])
-def test_only_the_city_admin_sees_creates_or_revokes_credentials(role, users, tree, login):
+@pytest.mark.parametrize(
+    "role",
+    [
+        "city_admin",
+        "district_admin",
+        "town_supervisor",
+        "village_director",
+        "volunteer",
+        "security_admin",
+        "audit_admin",
+    ],
+)
+def test_only_the_system_admin_sees_creates_or_revokes_credentials(role, users, tree, login):
     credential, _secret = _create(users, tree)
-    user = factories.make_volunteer(tree.village_a1).user if role == "volunteer" else users[role]
+    if role == "volunteer":
+        user = factories.make_volunteer(tree.village_a1).user
+    elif role in users:
+        user = users[role]
+    else:
+        user = factories.make_user(role, tree.city)
     client = login(user)
     assert client.get(reverse(LIST)).status_code == 403
     assert client.get(reverse(CREATE)).status_code == 403
@@ -159,14 +181,16 @@ def test_an_anonymous_visitor_is_sent_to_log_in(tree, client):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
-def test_services_refuse_anyone_but_the_city_admin(users, tree):
-    with pytest.raises(NotAllowed):
-        credentials.credential_create(
-            actor=users["district_admin"], name="x", source="education", region=tree.district_a
-        )
+def test_services_refuse_anyone_but_the_system_admin_even_the_city_admin(users, tree):
+    for role in ("city_admin", "district_admin"):
+        with pytest.raises(NotAllowed):
+            credentials.credential_create(
+                actor=users[role], name="x", source="education", region=tree.district_a
+            )
     credential, _secret = _create(users, tree)
-    with pytest.raises(NotAllowed):
-        credentials.credential_revoke(actor=users["district_admin"], credential_id=credential.pk)
+    for role in ("city_admin", "district_admin"):
+        with pytest.raises(NotAllowed):
+            credentials.credential_revoke(actor=users[role], credential_id=credential.pk)
     credential.refresh_from_db()
     assert credential.revoked_at is None
     assert DepartmentCredential.objects.count() == 1

@@ -18,10 +18,16 @@ from tests import factories
 
 
 @pytest.fixture
+def users(users, tree):
+    """The conftest's users and the system administrator, who owns the credentials."""
+    return {**users, "system_admin": factories.make_user("system_admin", tree.city, "sysadmin")}
+
+
+@pytest.fixture
 def city_key(users, tree) -> tuple[DepartmentCredential, str]:
     """The city's civil-affairs system."""
     return credentials.credential_create(
-        actor=users["city_admin"], name="市民政局困境儿童系统", source="civil_affairs", region=tree.city
+        actor=users["system_admin"], name="市民政局困境儿童系统", source="civil_affairs", region=tree.city
     )
 
 
@@ -29,7 +35,7 @@ def city_key(users, tree) -> tuple[DepartmentCredential, str]:
 def district_key(users, tree) -> tuple[DepartmentCredential, str]:
     """万州区 (district A)'s education bureau."""
     return credentials.credential_create(
-        actor=users["city_admin"], name="万州区教委学籍系统", source="education", region=tree.district_a
+        actor=users["system_admin"], name="万州区教委学籍系统", source="education", region=tree.district_a
     )
 
 
@@ -248,7 +254,7 @@ def test_an_unknown_key_is_refused(client, tree, city_key):
 
 
 def test_a_revoked_key_is_refused(client, users, tree, city_key):
-    credentials.credential_revoke(actor=users["city_admin"], credential_id=city_key[0].pk)
+    credentials.credential_revoke(actor=users["system_admin"], credential_id=city_key[0].pk)
     response = push(client, city_key, _body([_record(tree.village_a1)]))
     _refused(response, 401, "已被吊销")
     _nothing_written()

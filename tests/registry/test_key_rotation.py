@@ -81,7 +81,12 @@ def world(users, tree):
     volunteer = factories.make_volunteer(tree.village_a1)
     derive.set_volunteer_id_number(volunteer, new_id(seq=40))
     volunteer.save()
-    credential_create(actor=users["city_admin"], name="民政系统", source="civil_affairs", region=tree.city)
+    credential_create(
+        actor=factories.make_user("system_admin", tree.city, "sysadmin"),
+        name="民政系统",
+        source="civil_affairs",
+        region=tree.city,
+    )
     # One child written before keyrings existed.
     Child.objects.filter(pk=children[0].pk).update(
         id_number_encrypted=legacy_v1(numbers[0], derive.ID_CONTEXT)

@@ -35,6 +35,7 @@ from aixin.ingest.normalise import (
 from aixin.ingest.reading import FileRejected, open_table
 from aixin.lib import idnumber
 from aixin.lib.uploads import EVIDENCE_KINDS, UploadRejected, check_upload
+from tests import factories
 
 TODAY = datetime.date(2026, 3, 1)
 FUZZ = settings(
@@ -307,7 +308,10 @@ def key(users: dict[str, Any], tree: Any) -> tuple[Any, str]:
     from aixin.ingest import credentials
 
     return credentials.credential_create(
-        actor=users["city_admin"], name="市民政局困境儿童系统", source="civil_affairs", region=tree.city
+        actor=factories.make_user("system_admin", tree.city, "sysadmin"),
+        name="市民政局困境儿童系统",
+        source="civil_affairs",
+        region=tree.city,
     )
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from aixin.accounts import lockout, totp
+from aixin.accounts import services
 from aixin.accounts.models import User
-from aixin.audit.models import AuditAction
-from aixin.audit.services import audit_log
+
+VIA = "aixin unlock-user"
 
 
 class Command(BaseCommand):
@@ -32,21 +31,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         username = options["username"].strip()
-        user = User.objects.select_related("region").filter(username=username).first()
+        user = User.objects.filter(username=username).first()
         if user is None:
             raise CommandError(_("用户 %(username)s 不存在") % {"username": username})
-        with transaction.atomic():
-            ended = lockout.unlock(username=username, ip=options["ip"].strip(), by="aixin unlock-user")
-            audit_log(
-                actor=None,
-                action=AuditAction.UPDATE,
-                object_type="user",
-                object_id=user.pk,
-                region=user.region,
-                summary=_("命令行解除 %(username)s 的登录锁定%(ip)s")
-                % {"username": username, "ip": f"（及网络地址 {options['ip']}）" if options["ip"] else ""},
-            )
-            reset = options["reset_totp"] and totp.device_reset(user=user, actor_name="aixin unlock-user")
+        ended = services.user_unlock(actor=None, user_id=user.pk, ip=options["ip"], via=VIA)
+        reset = options["reset_totp"] and services.user_reset_totp(actor=None, user_id=user.pk, via=VIA)
         if ended:
             self.stdout.write(_("已解除 %(username)s 的登录锁定，现在可以重新登录") % {"username": username})
         else:

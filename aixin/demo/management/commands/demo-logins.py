@@ -28,6 +28,10 @@ def home_path(role: str) -> str:
         Role.VOLUNTEER: "care:my_children",
         Role.DEPARTMENT_LIAISON: "cases:liaison_inbox",
         Role.TASKFORCE_MEMBER: "taskforces:mine",
+        Role.SYSTEM_ADMIN: "accounts:system_status",
+        Role.SECURITY_ADMIN: "accounts:user_list",
+        Role.AUDIT_ADMIN: "audit:event_list",
+        Role.EVALUATOR: "evaluation:overview",
     }.get(Role(role), "dashboard:overview")
     try:
         return reverse(name)

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from aixin.demo.admins import seed_demo_admins
 from aixin.demo.cases import seed_demo_cases
 from aixin.demo.seed import DEMO_PASSWORD, SeedOptions, enrol_demo_authenticators, seed_demo
 from aixin.demo.taskforces import seed_demo_taskforces
@@ -47,6 +48,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             summary.users.extend(seed_demo_cases(password=DEMO_PASSWORD))
             summary.users.extend(seed_demo_taskforces(password=DEMO_PASSWORD, seed=opts["seed"]))
+            summary.users.extend(seed_demo_admins(password=DEMO_PASSWORD))
             enrol_demo_authenticators()
         if opts["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS("演示数据已生成："))
