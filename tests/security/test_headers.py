@@ -270,3 +270,15 @@ def test_the_demo_sends_no_hsts_and_keeps_plain_http_cookies(tmp_path: Path) -> 
     assert values["SECURE_HSTS_SECONDS"] == 0
     assert values["SESSION_COOKIE_SECURE"] is False and values["SECURE_SSL_REDIRECT"] is False
     assert values["SESSION_COOKIE_HTTPONLY"] is True and values["CSRF_COOKIE_HTTPONLY"] is True
+
+
+def test_a_nul_byte_in_a_query_or_a_form_is_refused_before_any_view(client, users):
+    client.force_login(users["district_admin"])
+    assert client.get("/alerts/", {"region": "\x00"}).status_code == 400
+    assert client.get("/children/", {"q": "甲\x00"}).status_code == 400
+    refused = client.post(
+        "/matching/", "district=%00&reach=district", content_type="application/x-www-form-urlencoded"
+    )
+    assert refused.status_code == 400
+    assert "NUL" in refused.content.decode()
+    assert client.get("/children/", {"q": "甲"}).status_code == 200
