@@ -113,8 +113,8 @@ staff = list(User.objects.filter(role__in=staff_roles).order_by("pk"))
 for u in rnd.sample(staff, min(len(staff), %(staff)d)):
     out["staff"].append({"session": session(u), "role": u.role})
 liaisons = list(User.objects.filter(role="department_liaison", is_active=True).order_by("pk"))
-for u in liaisons[: %(liaisons)d]:
-    out["liaison"].append({"session": session(u)})
+for i in range(%(liaisons)d if liaisons else 0):  # several sessions of the demo's liaison(s)
+    out["liaison"].append({"session": session(liaisons[i %% len(liaisons)])})
 print(json.dumps(out))
 """
 
@@ -242,20 +242,23 @@ def staff_loop(person: dict[str, Any], stats: Stats, until: float, rnd: random.R
 def liaison_loop(person: dict[str, Any], stats: Stats, until: float, rnd: random.Random) -> None:
     c = Client(person["session"], stats)
     while time.time() < until:
-        inbox = c.get("liaison: referral inbox", "/cases/referrals/")
+        inbox = c.get("liaison: referral inbox", "/cases/inbox/")
         time.sleep(rnd.uniform(1, 3))
         cases = re.findall(r'href="/cases/(\d+)/"', inbox)
         if cases:
             case = rnd.choice(cases)
             page = c.get("liaison: case", f"/cases/{case}/")
             token = CSRF.search(page)
-            note = re.search(r'action="(/cases/\d+/notes/)"', page)
-            if token and note and rnd.random() < 0.5:
+            if token and 'data-action="note"' in page and rnd.random() < 0.5:
                 time.sleep(rnd.uniform(1, 3))
                 c.post(
                     "liaison: add case note",
-                    note.group(1),
-                    {"csrfmiddlewaretoken": token.group(1), "text": "已电话联系监护人，安排民警走访。"},
+                    f"/cases/{case}/transition/",
+                    {
+                        "csrfmiddlewaretoken": token.group(1),
+                        "action": "note",
+                        "note": "已电话联系监护人，安排民警走访。",
+                    },
                     referer=f"/cases/{case}/",
                 )
         time.sleep(rnd.uniform(1, 3))
