@@ -58,7 +58,9 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     """The URL of a migrated, empty database to copy."""
     data_dir = tmp_path_factory.mktemp("template-data")
     if _on_postgres():
-        name = f"{os.environ.get('AIXIN_TEST_DB_NAME', 'aixin')}_bk_template"
+        # One template per xdist worker: two workers sharing one would copy it half-migrated.
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        name = f"{os.environ.get('AIXIN_TEST_DB_NAME', 'aixin')}_bk_template_{worker}"
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
         _pg_admin(f'CREATE DATABASE "{name}"')
         url = _pg_url(name)
