@@ -39,6 +39,36 @@ def generate_password(length: int = 16) -> str:
             return password
 
 
+# A temporary password people read out over the phone: no look-alike characters.
+TEMP_CHARS = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def temporary_login(
+    *, name: str, prefix: str, fallback: str, number: int, role: str, region_id: int
+) -> tuple[User, str]:
+    """An account made for a person by staff (a loving mother's or a task-force member's phone
+    log-in): a free username from the pinyin of `name` and `number`, a 10-character temporary
+    password returned once, to be changed at the first log-in."""
+    from aixin.lib.pinyin import sort_key
+
+    base = "".join(ch for ch in sort_key(name) if ch.isalnum())[:20] or fallback
+    username = f"{prefix}{base}{number}"
+    n = 1
+    while User.objects.filter(username=username).exists():
+        n += 1
+        username = f"{prefix}{base}{number}_{n}"
+    password = "".join(secrets.choice(TEMP_CHARS) for _i in range(10))
+    user = User.objects.create_user(
+        username=username,
+        password=password,
+        role=role,
+        region_id=region_id,
+        display_name=name,
+        must_change_password=True,  # the first log-in sets their own password
+    )
+    return user, password
+
+
 def role_label(role: str, department: str) -> str:
     label = str(Role(role).label)
     return f"{label}（{Department(department).label}）" if department else label

@@ -9,7 +9,6 @@ notes, and an action's owner may mark it done. Every write is atomic and audited
 from __future__ import annotations
 
 import datetime
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +27,11 @@ from aixin.accounts.access import (
     taskforces_visible_to,
 )
 from aixin.accounts.models import Role, User
+from aixin.accounts.services import temporary_login
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib import crypto
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed, StaleEdit
-from aixin.lib.pinyin import sort_key
 from aixin.registry.models import CareTier, Child, ChildStatus
 from aixin.registry.selectors import risks_of
 from aixin.taskforces.models import (
@@ -50,7 +49,6 @@ PHONE_CONTEXT = "taskforce.member_phone"
 NOTE_MAX = 2000
 TITLE_MAX = 200
 REASON_MAX = 300
-_TEMP_CHARS = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 @dataclass
@@ -318,21 +316,15 @@ def member_create_login(*, actor: Any, member_id: Any, request: HttpRequest | No
         raise Conflict(f"{member.name}已退出该专班，不能开通账号")
     if member.user_id is not None:
         raise Conflict(f"{member.name}已有登录账号")
-    base = "".join(ch for ch in sort_key(member.name) if ch.isalnum())[:20] or "zhuanban"
-    username = f"zb_{base}{member.pk}"
-    n = 1
-    while User.objects.filter(username=username).exists():
-        n += 1
-        username = f"zb_{base}{member.pk}_{n}"
-    password = "".join(secrets.choice(_TEMP_CHARS) for _i in range(10))
-    user = User.objects.create_user(
-        username=username,
-        password=password,
+    user, password = temporary_login(
+        name=member.name,
+        prefix="zb_",
+        fallback="zhuanban",
+        number=member.pk,
         role=Role.TASKFORCE_MEMBER,
         region_id=taskforce.district_id,
-        display_name=member.name,
-        must_change_password=True,  # the first log-in sets their own password
     )
+    username = user.username
     TaskForceMember.objects.filter(pk=member.pk).update(user=user)
     _audit(
         actor,

@@ -8,7 +8,6 @@ volunteer's region, and records an audit event.
 from __future__ import annotations
 
 import datetime
-import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from aixin.accounts.access import get_volunteer_for_user, may_manage, region_in_scope
-from aixin.accounts.models import Role, User
+from aixin.accounts.models import Role
+from aixin.accounts.services import temporary_login
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib import crypto
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed, StaleEdit
 from aixin.lib.idnumber import IdNumberError, parse
-from aixin.lib.pinyin import sort_key
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive
 from aixin.volunteers.models import (
@@ -427,9 +426,6 @@ def volunteer_transition(
     return volunteer
 
 
-_TEMP_CHARS = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
 @transaction.atomic
 def volunteer_create_login(
     *, actor: Any, volunteer_id: int, request: HttpRequest | None = None
@@ -443,21 +439,15 @@ def volunteer_create_login(
         raise Conflict(_("爱心妈妈%(name)s已有登录账号") % {"name": volunteer.name})
     if volunteer.status == S.EXITED:
         raise InvalidInput(_("爱心妈妈%(name)s已退出，不能开通账号") % {"name": volunteer.name})
-    base = "".join(ch for ch in sort_key(volunteer.name) if ch.isalnum())[:20] or "mama"
-    username = f"{base}{volunteer.pk}"
-    n = 1
-    while User.objects.filter(username=username).exists():
-        n += 1
-        username = f"{base}{volunteer.pk}_{n}"
-    password = "".join(secrets.choice(_TEMP_CHARS) for _i in range(10))
-    user = User.objects.create_user(
-        username=username,
-        password=password,
+    user, password = temporary_login(
+        name=volunteer.name,
+        prefix="",
+        fallback="mama",
+        number=volunteer.pk,
         role=Role.VOLUNTEER,
-        region=volunteer.home_region,
-        display_name=volunteer.name,
-        must_change_password=True,  # the first log-in sets her own password
+        region_id=volunteer.home_region_id,
     )
+    username = user.username
     Volunteer.objects.filter(pk=volunteer.pk).update(user=user, version=F("version") + 1)
     _audit(
         actor,
