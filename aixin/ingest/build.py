@@ -22,14 +22,15 @@ from typing import Any
 from django.utils import timezone
 
 from aixin.ingest import merge, worker
-from aixin.ingest.columns import Source
+from aixin.ingest.columns import STATUS_WORDS, Source
+from aixin.ingest.models import ChildSourceState
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, parse_row
 from aixin.lib import bulk
-from aixin.lib.crypto import encrypt, mask_phone
+from aixin.lib.crypto import encrypt, mask_phone, pinned_keyring
 from aixin.lib.idnumber import mask as mask_id
 from aixin.lib.pinyin import search_key
 from aixin.registry import derive, rules
-from aixin.registry.models import Child, Guardian, GuardianshipType, ParentCondition
+from aixin.registry.models import Child, ChildChange, Guardian, GuardianshipType, ParentCondition
 
 CIVIL_AFFAIRS = Source.CIVIL_AFFAIRS
 OUT_OF_SCOPE = "该村（社区）不在你的管辖范围内，本行未导入"
@@ -37,6 +38,19 @@ NO_RESIDENCE = "缺少居住地：请填写村(社区)代码或区县、乡镇�
 # Build in worker processes from this many rows on (below it, starting them costs more).
 PARALLEL_FROM_ROWS = int(os.environ.get("AIXIN_IMPORT_PARALLEL_FROM", "20000"))
 IN_FLIGHT = 3  # chunks handed to the pool ahead of the engine
+# The tables of a new child, in the order of `Built.lines` (and of their COPYs).
+COPY_MODELS = (Child, Guardian, ParentCondition, ChildChange, ChildSourceState)
+STATUS_LABELS = {
+    "moved_away": "迁出",
+    "dead": "死亡",
+    "parents_returned": "父母返乡",
+    "not_eligible": "不再符合条件",
+}
+assert set(STATUS_LABELS) == {v for v in STATUS_WORDS.values() if v}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
 
 
 @dataclass(frozen=True)
@@ -49,17 +63,25 @@ class Village:
 
 @dataclass
 class Built:
-    """One new row, ready to insert, or its rejection."""
+    """One new row, ready to insert, or its rejection.
+
+    Built for PostgreSQL (`Builder.build` given the child ids), a row carries its COPY text:
+    `lines` holds one string per table of `COPY_MODELS` ("" for none); otherwise it carries
+    the rows as `bulk.new` namespaces for the engine to insert and number."""
 
     row_number: int
-    cells: Sequence[object]
     digest: str
     column: str = ""
     reason: str = ""  # set when rejected
-    parsed: ChildRow | None = None
-    child: Any = None
+    child: Any = None  # namespace (objects) or None (COPY text)
     conds: list[Any] | None = None
     guardian: Any = None
+    changes: list[Any] | None = None
+    state: Any = None
+    child_id: int | None = None
+    dedupe_key: str = ""
+    district_id: int | None = None
+    lines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -73,6 +95,8 @@ class Builder:
     villages: dict[int, Village]
     scope_path: str
     actor_id: int | None
+    batch_id: int | None = None
+    reason: str = ""  # of the history rows: "民政数据导入"
 
     def header_of(self, *keys: str) -> str:
         for key in keys:
@@ -87,34 +111,95 @@ class Builder:
         village = self.villages.get(village_id)
         return village is not None and village.path.startswith(self.scope_path)
 
-    def build(self, rows: Sequence[tuple[int, Sequence[object], str]]) -> list[Built]:
+    def build(
+        self, rows: Sequence[tuple[int, Sequence[object], str]], ids: Sequence[int] | None = None
+    ) -> list[Built]:
+        """Build new children from (row number, cells, row hash). With `ids` (one reserved
+        primary key per row, PostgreSQL) the rows come back as COPY text; without, as
+        namespaces that the engine inserts."""
         now = timezone.now()
         out: list[Built] = []
-        for row_number, cells, digest in rows:
-            item = Built(row_number, cells, digest)
-            out.append(item)
-            try:
-                parsed = parse_row(
-                    row_number, cells, self.keys, self.headers, self.resolver, today=self.today
-                )
-            except RowRejected as exc:
-                item.column, item.reason = exc.column, exc.reason
-                continue
-            village_id = parsed.values.get("village_id")
-            if not isinstance(village_id, int):
-                item.column, item.reason = self.region_header(), NO_RESIDENCE
-                continue
-            if not self.in_scope(village_id):
-                item.column, item.reason = self.region_header(), OUT_OF_SCOPE
-                continue
-            child, conds, problem = self.new_child(parsed, now)
-            if problem:
-                item.column = self.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
-                item.reason = problem
-                continue
-            item.parsed, item.child, item.conds = parsed, child, conds
-            item.guardian = self.guardian_for(parsed.values, 0, now)
+        with pinned_keyring():
+            for n, (row_number, cells, digest) in enumerate(rows):
+                item = Built(row_number, digest)
+                out.append(item)
+                try:
+                    parsed = parse_row(
+                        row_number, cells, self.keys, self.headers, self.resolver, today=self.today
+                    )
+                except RowRejected as exc:
+                    item.column, item.reason = exc.column, exc.reason
+                    continue
+                village_id = parsed.values.get("village_id")
+                if not isinstance(village_id, int):
+                    item.column, item.reason = self.region_header(), NO_RESIDENCE
+                    continue
+                if not self.in_scope(village_id):
+                    item.column, item.reason = self.region_header(), OUT_OF_SCOPE
+                    continue
+                child, conds, problem = self.new_child(parsed, now)
+                if problem:
+                    item.column = self.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
+                    item.reason = problem
+                    continue
+                guardian = self.guardian_for(parsed.values, 0, now)
+                changes = [self.change(None, "created", "", f"新建档案（{self.reason}）", now)]
+                status = parsed.values.get("child_status")
+                if status:
+                    changes.append(self.change(None, "child_status", "", status_label(str(status)), now))
+                state = self.state(None, digest, now)
+                if ids is None:
+                    item.child, item.conds, item.guardian = child, conds, guardian
+                    item.changes, item.state = changes, state
+                    continue
+                item.child_id = child.id = child.pk = ids[n]
+                item.dedupe_key, item.district_id = child.dedupe_key, child.district_id
+                item.lines = self._lines(child, guardian, conds, changes, state)
         return out
+
+    @staticmethod
+    def _lines(
+        child: Any, guardian: Any, conds: list[Any], changes: list[Any], state: Any
+    ) -> tuple[str, ...]:
+        """The COPY text of one new child and its rows, in the order of COPY_MODELS."""
+        line = bulk.copy_line
+        for row in (guardian, *conds, *changes, state):
+            if row is not None:
+                row.child_id = child.id
+        return (
+            line(Child, child, with_pk=True),
+            line(Guardian, guardian, with_pk=False) if guardian is not None else "",
+            "".join(line(ParentCondition, c, with_pk=False) for c in conds),
+            "".join(line(ChildChange, c, with_pk=False) for c in changes),
+            line(ChildSourceState, state, with_pk=False),
+        )
+
+    def change(self, child_pk: int | None, name: str, old: str, new: str, now: datetime.datetime) -> Any:
+        """A history row (ChildChange) of this batch."""
+        return bulk.new(
+            ChildChange,
+            child_id=child_pk,
+            field=name,
+            old_value=derive.history_value(name, old),
+            new_value=derive.history_value(name, new),
+            source=self.source,
+            reason=self.reason,
+            batch_id=self.batch_id,
+            changed_by_id=self.actor_id,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def state(self, child_pk: int | None, digest: str, now: datetime.datetime) -> Any:
+        """What this source last sent about the child (ChildSourceState)."""
+        return bulk.new(
+            ChildSourceState,
+            child_id=child_pk,
+            source=self.source,
+            row_hash=digest,
+            batch_id=self.batch_id,
+            updated_at=now,
+        )
 
     def conditions_for(self, values: dict[str, Any], now: datetime.datetime) -> list[Any]:
         evidence = f"{self.source_label}台账"
@@ -279,10 +364,10 @@ class BuildPool:
         self.pending: deque[tuple[Future[list[Built]], Any]] = deque()
 
     def submit(
-        self, rows: list[tuple[int, Sequence[object], str]], tag: Any
+        self, rows: list[tuple[int, Sequence[object], str]], ids: Sequence[int] | None, tag: Any
     ) -> list[tuple[list[Built], Any]]:
         """Queue a chunk; returns the chunks that are ready, oldest first."""
-        self.pending.append((self.executor.submit(worker.build, rows), tag))
+        self.pending.append((self.executor.submit(worker.build, rows, ids), tag))
         ready = []
         while len(self.pending) > IN_FLIGHT or (self.pending and self.pending[0][0].done()):
             future, done_tag = self.pending.popleft()

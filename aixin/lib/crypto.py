@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import contextvars
 import hashlib
 import hmac
 import os
 import stat
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -372,8 +374,27 @@ def forget_key_file_state() -> None:
     _cached_keyring.cache_clear()
 
 
+_pinned: contextvars.ContextVar[Keyring | None] = contextvars.ContextVar("aixin_keyring", default=None)
+
+
+@contextlib.contextmanager
+def pinned_keyring() -> Iterator[Keyring]:
+    """Use one keyring for everything inside the block, in this thread (bulk work: an import
+    encrypts and indexes hundreds of thousands of values, and looking the keyring up in the
+    settings costs as much as the cipher). The keys cannot change in the middle of a batch."""
+    ring = keyring()
+    token = _pinned.set(ring)
+    try:
+        yield ring
+    finally:
+        _pinned.reset(token)
+
+
 def keyring() -> Keyring:
     """The keyring of the current settings."""
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     from django.conf import settings
 
     key_file = str(getattr(settings, "AIXIN_FIELD_KEY_FILE", "") or "")

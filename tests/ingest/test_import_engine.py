@@ -190,6 +190,17 @@ def test_same_name_birth_and_village_with_another_id_is_listed_as_a_suspect_not_
     assert Child.objects.count() == 2
 
 
+def test_two_rows_of_one_file_that_may_be_one_child_are_listed_as_a_suspect(tree, admin_a, tmp_path):
+    rows = [row(12, tree.village_a1, name="李小花"), row(13, tree.village_a1, name="李小花")]
+    rows += [row(14, tree.village_a1, name="王小明")]
+    batch = run(write_csv(tmp_path / "a.csv", rows), actor=admin_a)
+    assert batch.counts["created"] == 3 and batch.suspect_count == 1
+    suspect = DuplicateSuspect.objects.get()
+    first, second = Child.objects.filter(name="李小花").order_by("pk")
+    assert (suspect.child_id, suspect.other_id) == (second.pk, first.pk)
+    assert suspect.district_id == second.district_id and suspect.batch_id == batch.pk
+
+
 def test_a_dry_run_reports_what_would_happen_and_writes_nothing(tree, admin_a, tmp_path):
     bad = row(2, tree.village_a1)
     bad[2] = "123"
@@ -207,14 +218,15 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_the_registry_as_it_was(tree, ad
     calls = {"n": 0}
     real = engine.Engine._create
 
-    def crash_on_second_chunk(self, rows):
+    def crash_on_second_chunk(self, *args):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk full")
-        return real(self, rows)
+        return real(self, *args)
 
     monkeypatch.setattr(engine.Engine, "_create", crash_on_second_chunk)
     batch = run(write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 6)]), actor=admin_a)
+    assert calls["n"] == 2, "the first chunk was written before the crash"
     assert batch.status == BatchStatus.FAILED and "未写入任何数据" in batch.error
     assert Child.objects.count() == 0 and ChildChange.objects.count() == 0
 
