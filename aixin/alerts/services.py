@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -73,47 +73,65 @@ def raise_alerts(
         raise ValueError(f"unknown alert kind {kind!r}")
     created = 0
     seen: set[int] = set()
-    pending: list[Alert] = []
-
-    def flush() -> int:
-        if not pending:
-            return 0
-        ids = [a.child_id for a in pending]
-        # A plain list (not a queryset) was not filtered by the database: drop the open ones.
-        existing = set(
-            Alert.objects.filter(kind=kind, status=AlertStatus.OPEN, child_id__in=ids).values_list(
-                "child_id", flat=True
-            )
-        )
-        rows = [a for a in pending if a.child_id not in existing]
-        # ignore_conflicts: a concurrent batch may have opened the same alert meanwhile; the
-        # partial unique index keeps one and this insert skips it instead of failing the batch.
-        Alert.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-        pending.clear()
-        return len(rows)
-
+    pending: list[tuple[Any, ...]] = []
+    batch_id = getattr(batch, "pk", batch)
+    now = timezone.now()
     for child in _iter_children(children, kind):
         if child.pk in seen:
             continue
         seen.add(child.pk)
         due = due_on(child) if callable(due_on) else due_on
         pending.append(
-            Alert(
-                kind=kind,
-                status=AlertStatus.OPEN,
-                child_id=child.pk,
-                region_id=child.region_id,
-                town_id=child.town_id,
-                district_id=child.district_id,
-                message=message_for(child)[:300],
-                batch=batch,
-                due_on=due,
+            (
+                child.pk,
+                child.region_id,
+                child.town_id,
+                child.district_id,
+                message_for(child)[:300],
+                due,
             )
         )
         if len(pending) >= CHUNK:
-            created += flush()
-    created += flush()
+            created += _insert_open(kind, pending, batch_id, now)
+            pending = []
+    created += _insert_open(kind, pending, batch_id, now)
     return created
+
+
+_COLUMNS = ("child_id", "region_id", "town_id", "district_id", "message", "due_on")
+_FIXED = ("kind", "status", "batch_id", "created_at", "resolution")
+
+
+def _insert_open(kind: str, rows: list[tuple[Any, ...]], batch_id: int | None, now: datetime.datetime) -> int:
+    """Insert open alerts, skipping children that have one of `kind` open already (a plain list
+    was not filtered by the database, and a concurrent batch may have opened the same alert
+    meanwhile: the partial unique index keeps one and this insert skips the other instead of
+    failing the batch). One statement per chunk, no model instances: an import raises tens of
+    thousands at once. Returns how many were opened."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in (*_COLUMNS, *_FIXED))
+    fixed = [kind, AlertStatus.OPEN, batch_id, connection.ops.adapt_datetimefield_value(now), ""]
+    table = quote(Alert._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = list(zip(*rows, strict=True))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) "  # noqa: S608
+                "SELECT u.*, %s, %s, %s::bigint, %s::timestamptz, %s "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
+                "%s::date[]) u "
+                "ON CONFLICT DO NOTHING",
+                [*fixed, *(list(c) for c in columns)],
+            )
+            return max(cursor.rowcount, 0)
+        placeholders = ", ".join(["%s"] * (len(_COLUMNS) + len(_FIXED)))
+        cursor.executemany(  # SQLite sums the rows each statement inserted
+            f"INSERT INTO {table} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",  # noqa: S608
+            [[*row[:5], connection.ops.adapt_datefield_value(row[5]), *fixed] for row in rows],
+        )
+        return max(cursor.rowcount, 0)
 
 
 # ---------------------------------------------------------------------------------------------

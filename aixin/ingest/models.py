@@ -113,7 +113,9 @@ class ChildSourceState(models.Model):
     """What `source` last said about a child: the hash of its row, so an unchanged row is known
     without re-parsing it, and the batch it came in."""
 
-    child = models.ForeignKey("registry.Child", on_delete=models.CASCADE, related_name="source_states")
+    child = models.ForeignKey(  # indexed by ingest_child_source_unique, which leads with it
+        "registry.Child", on_delete=models.CASCADE, related_name="source_states", db_index=False
+    )
     source = models.CharField(max_length=30, choices=SOURCE_CHOICES)
     row_hash = models.CharField(max_length=40)
     batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -157,57 +157,91 @@ _COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 NULL = "\\N"
 
 
-def _copy_str(value: str) -> str:
+def _copy_str(value: Any) -> str:
+    if value is None:
+        return NULL
+    if type(value) is not str:
+        value = str(value)
     return value.translate(_COPY_ESCAPE) if _COPY_SPECIAL.search(value) else value
 
 
+def _copy_int(value: Any) -> str:
+    return NULL if value is None else str(int(value))
+
+
+def _copy_bool(value: Any) -> str:
+    return NULL if value is None else ("t" if value else "f")
+
+
+def _copy_float(value: Any) -> str:
+    return NULL if value is None else repr(float(value))
+
+
+def _copy_date(value: Any) -> str:
+    return NULL if value is None else value.isoformat()
+
+
+_DATETIMES: dict[datetime.datetime, str] = {}
+
+
+def _copy_datetime(value: Any) -> str:
+    """Aware datetimes keep their offset. Rows made together share their `now`: cached."""
+    if value is None:
+        return NULL
+    text = _DATETIMES.get(value)
+    if text is None:
+        if len(_DATETIMES) > 64:
+            _DATETIMES.clear()
+        text = _DATETIMES[value] = value.isoformat()
+    return text
+
+
 def _copy_json(value: Any) -> str:
-    return _copy_str(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return NULL if value is None else _copy_str(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-_COPY_TEXT: dict[type, Callable[[Any], str]] = {
-    str: _copy_str,
-    int: str,
-    float: repr,
-    bool: lambda v: "t" if v else "f",
-    datetime.date: datetime.date.isoformat,
-    datetime.datetime: datetime.datetime.isoformat,  # aware: the offset goes with it
-    dict: _copy_json,
-    list: _copy_json,
-}
+def _converter(f: models.Field[Any, Any]) -> Callable[[Any], str]:
+    if isinstance(f, models.JSONField):
+        return _copy_json
+    if isinstance(f, models.BooleanField):
+        return _copy_bool
+    if isinstance(f, models.DateTimeField):  # before DateField, its base
+        return _copy_datetime
+    if isinstance(f, models.DateField):
+        return _copy_date
+    if isinstance(f, models.FloatField):
+        return _copy_float
+    if isinstance(f, models.IntegerField | models.AutoField | models.ForeignKey):
+        return _copy_int
+    return _copy_str
 
 
 def copy_columns(model: type[models.Model], *, with_pk: bool) -> tuple[str, ...]:
     """The attnames a COPY line of `model` holds, in order (the primary key first if asked;
     without it the database's identity default numbers the rows)."""
-    pk = model._meta.pk
-    assert pk is not None
-    names = tuple(f.attname for f in _columns(model))
-    return (pk.attname, *names) if with_pk else names
+    return tuple(f.attname for f in _copy_fields(model, with_pk))
 
 
 @cache
-def _getter(model: type[models.Model], with_pk: bool) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    return operator.itemgetter(*copy_columns(model, with_pk=with_pk))
+def _copy_fields(model: type[models.Model], with_pk: bool) -> tuple[models.Field[Any, Any], ...]:
+    pk = model._meta.pk
+    assert pk is not None
+    return (pk, *_columns(model)) if with_pk else _columns(model)
 
 
-def _copy_other(value: Any) -> str:
-    for kind, convert in _COPY_TEXT.items():  # subclasses (datetime before date: dict order)
-        if isinstance(value, kind) and not (kind is datetime.date and isinstance(value, datetime.datetime)):
-            return convert(value)
-    return _copy_str(str(value))
+@cache
+def _copy_plan(
+    model: type[models.Model], with_pk: bool
+) -> tuple[Callable[[dict[str, Any]], tuple[Any, ...]], tuple[Callable[[Any], str], ...]]:
+    fields = _copy_fields(model, with_pk)
+    return operator.itemgetter(*(f.attname for f in fields)), tuple(_converter(f) for f in fields)
 
 
 def copy_line(model: type[models.Model], row: Any, *, with_pk: bool) -> str:
-    """One row (a namespace from `new`) as a line of PostgreSQL COPY text."""
-    text = _COPY_TEXT
-    return (
-        "\t".join(
-            NULL if v is None else text.get(type(v), _copy_other)(v)
-            for v in _getter(model, with_pk)(row.__dict__)
-        )
-        + "\n"
-    )
+    """One row (a namespace from `new`) as a line of PostgreSQL COPY text: one converter per
+    column, chosen once per model from the field's type."""
+    values, converters = _copy_plan(model, with_pk)
+    return "\t".join([convert(v) for convert, v in zip(converters, values(row.__dict__), strict=True)]) + "\n"
 
 
 def copy_text(model: type[models.Model], lines: Iterable[str], *, with_pk: bool) -> int:

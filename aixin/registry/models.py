@@ -56,11 +56,10 @@ class SchoolStage(models.TextChoices):
 
 class Child(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
-    name_pinyin = models.CharField(
-        max_length=200, db_index=True, help_text="full pinyin and initials, lower case"
-    )
+    # Searched with "contains" (LIKE '%…%'), which no b-tree index serves: none is kept.
+    name_pinyin = models.CharField(max_length=200, help_text="full pinyin and initials, lower case")
     id_number_encrypted = models.TextField()
-    id_number_index = models.CharField(max_length=64, unique=True)
+    id_number_index = models.CharField(max_length=64)  # unique: see Meta.constraints
     id_number_masked = models.CharField(_("身份证号"), max_length=18)
     birth_date = models.DateField(_("出生日期"), db_index=True)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
@@ -68,14 +67,24 @@ class Child(models.Model):
     household_type = models.CharField(
         _("户籍类型"), max_length=10, choices=HouseholdType.choices, default=HouseholdType.RURAL
     )
+    # Indexed by the (region|town|district, status…) indexes of Meta, which lead with them.
     region = models.ForeignKey(
         "regions.Region",
         on_delete=models.PROTECT,
         related_name="children_living",
         verbose_name=_("现居住村(社区)"),
+        db_index=False,
     )
-    town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
+    # The village's town and district, copied from the region (derive.set_region) so that
+    # scoping and counting need no join. No database foreign key of their own: the village's
+    # key guards the region, these follow it, and a department import of half a million
+    # children would otherwise check two more keys per child (measured in docs/PERFORMANCE.md).
+    town = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    district = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     # The address below the village (组、号), encrypted: see the `address` property.
     address_encrypted = models.TextField(blank=True)
     latitude = models.FloatField(null=True, blank=True)
@@ -114,10 +123,15 @@ class Child(models.Model):
     )
     tier_override_reason = models.CharField(_("调整理由"), max_length=300, blank=True)
     tier_override_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     tier_override_at = models.DateTimeField(null=True, blank=True)
-    care_tier = models.CharField(_("关爱类型"), max_length=20, choices=CareTier.choices, db_index=True)
+    care_tier = models.CharField(_("关爱类型"), max_length=20, choices=CareTier.choices)
 
     status = models.CharField(
         _("状态"), max_length=20, choices=ChildStatus.choices, default=ChildStatus.ACTIVE
@@ -132,7 +146,7 @@ class Child(models.Model):
     field_sources = models.JSONField(default=dict, blank=True)
     # Name in pinyin + birth date + village, hashed: two records with the same key and different
     # ID numbers are duplicate suspects (aixin.ingest), listed for a person to decide.
-    dedupe_key = models.CharField(max_length=16, blank=True, db_index=True)
+    dedupe_key = models.CharField(max_length=16, blank=True)
     # Last contact by the loving mother, kept by the care service for the 14/30-day flags.
     last_contact_on = models.DateField(_("最近联系日期"), null=True, blank=True)
     # When the personal fields were minimised after the retention period (aixin.registry.retention).
@@ -140,7 +154,12 @@ class Child(models.Model):
 
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -149,10 +168,16 @@ class Child(models.Model):
         ordering = ["district_id", "town_id", "region_id", "name_pinyin", "id"]
         verbose_name = _("儿童")
         verbose_name_plural = _("儿童")
+        # Every index costs each imported child (docs/PERFORMANCE.md, department imports): only
+        # those a query uses. Plain b-trees for the hashes (no "_like" pattern twins).
         indexes = [
             models.Index(fields=["district", "status", "care_tier"]),
             models.Index(fields=["town", "status"]),
             models.Index(fields=["region", "status"]),
+            models.Index(fields=["dedupe_key"], name="registry_child_dedupe_key"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number_index"], name="registry_child_id_number_unique"),
         ]
 
     def __str__(self) -> str:
@@ -193,7 +218,7 @@ class Guardian(models.Model):
     name = models.CharField(_("监护人姓名"), max_length=50)
     relation = models.CharField(_("与儿童关系"), max_length=20)
     phone_encrypted = models.TextField(blank=True)
-    phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_index = models.CharField(max_length=64, blank=True)
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
     guardianship_type = models.CharField(
         _("监护类型"), max_length=20, choices=GuardianshipType.choices, default=GuardianshipType.PARENT
@@ -206,6 +231,7 @@ class Guardian(models.Model):
         ordering = ["-is_primary", "id"]
         verbose_name = _("监护人")
         verbose_name_plural = _("监护人")
+        indexes = [models.Index(fields=["phone_index"], name="registry_guardian_phone_index")]
 
     def __str__(self) -> str:
         return self.name
@@ -283,8 +309,13 @@ class ChildChange(models.Model):
     source = models.CharField(max_length=30, blank=True)
     reason = models.CharField(max_length=300, blank=True)
     # The import batch that made the change (department data), if any.
-    batch = models.ForeignKey(
-        "ingest.ImportBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    batch = models.ForeignKey(  # indexed by registry_change_batch_child
+        "ingest.ImportBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
