@@ -125,13 +125,13 @@ def _insert_open(kind: str, rows: list[tuple[Any, ...]], batch_id: int | None, n
                 "ON CONFLICT DO NOTHING",
                 [*fixed, *(list(c) for c in columns)],
             )
-            return max(cursor.rowcount, 0)
+            return max(int(cursor.rowcount), 0)
         placeholders = ", ".join(["%s"] * (len(_COLUMNS) + len(_FIXED)))
         cursor.executemany(  # SQLite sums the rows each statement inserted
             f"INSERT INTO {table} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",  # noqa: S608
             [[*row[:5], connection.ops.adapt_datefield_value(row[5]), *fixed] for row in rows],
         )
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
 
 # ---------------------------------------------------------------------------------------------

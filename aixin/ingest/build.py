@@ -38,7 +38,7 @@ NO_RESIDENCE = "缺少居住地：请填写村(社区)代码或区县、乡镇�
 # Build in worker processes from this many rows on (below it, starting them costs more).
 PARALLEL_FROM_ROWS = int(os.environ.get("AIXIN_IMPORT_PARALLEL_FROM", "20000"))
 IN_FLIGHT = 3  # chunks handed to the pool ahead of the engine
-# The tables of a new child, in the order of `Built.lines` (and of their COPYs).
+# The tables of a new child, in the order of `BuiltChunk.text` (and of their COPYs).
 COPY_MODELS = (Child, Guardian, ParentCondition, ChildChange, ChildSourceState)
 STATUS_LABELS = {
     "moved_away": "迁出",
@@ -63,25 +63,30 @@ class Village:
 
 @dataclass
 class Built:
-    """One new row, ready to insert, or its rejection.
-
-    Built for PostgreSQL (`Builder.build` given the child ids), a row carries its COPY text:
-    `lines` holds one string per table of `COPY_MODELS` ("" for none); otherwise it carries
-    the rows as `bulk.new` namespaces for the engine to insert and number."""
+    """One row that was rejected, or (built without ids) the rows to insert for one child as
+    `bulk.new` namespaces, which the engine inserts and numbers."""
 
     row_number: int
-    digest: str
     column: str = ""
     reason: str = ""  # set when rejected
-    child: Any = None  # namespace (objects) or None (COPY text)
+    child: Any = None
     conds: list[Any] | None = None
     guardian: Any = None
     changes: list[Any] | None = None
     state: Any = None
-    child_id: int | None = None
-    dedupe_key: str = ""
-    district_id: int | None = None
-    lines: tuple[str, ...] = ()
+
+
+@dataclass
+class BuiltChunk:
+    """What `Builder.build` made of a chunk of rows.
+
+    Built with ids (PostgreSQL), the new children and their rows come as COPY text, one
+    string per table of COPY_MODELS, and `created` lists (row number, child id); `rows` then
+    holds only the rejections. Built without ids, `rows` also holds the rows to insert."""
+
+    rows: list[Built]
+    created: list[tuple[int, int]]
+    text: tuple[str, ...] = ()
 
 
 @dataclass
@@ -112,67 +117,62 @@ class Builder:
         return village is not None and village.path.startswith(self.scope_path)
 
     def build(
-        self, rows: Sequence[tuple[int, Sequence[object], str]], ids: Sequence[int] | None = None
-    ) -> list[Built]:
-        """Build new children from (row number, cells, row hash). With `ids` (one reserved
-        primary key per row, PostgreSQL) the rows come back as COPY text; without, as
-        namespaces that the engine inserts."""
+        self, rows: Sequence[tuple[int, Sequence[object], str, str]], ids: Sequence[int] | None = None
+    ) -> BuiltChunk:
+        """Build new children from (row number, cells, row hash, ID-number index). With `ids`
+        (one reserved primary key per row, PostgreSQL) they come back as COPY text; without,
+        as namespaces that the engine inserts."""
         now = timezone.now()
         out: list[Built] = []
+        created: list[tuple[int, int]] = []
+        tables: list[list[str]] = [[] for _ in COPY_MODELS]
+        children, guardians, conditions, history, states = tables
+        line = bulk.copy_line
         with pinned_keyring():
-            for n, (row_number, cells, digest) in enumerate(rows):
-                item = Built(row_number, digest)
-                out.append(item)
+            for n, (row_number, cells, digest, index) in enumerate(rows):
                 try:
                     parsed = parse_row(
                         row_number, cells, self.keys, self.headers, self.resolver, today=self.today
                     )
                 except RowRejected as exc:
-                    item.column, item.reason = exc.column, exc.reason
+                    out.append(Built(row_number, exc.column, exc.reason))
                     continue
                 village_id = parsed.values.get("village_id")
                 if not isinstance(village_id, int):
-                    item.column, item.reason = self.region_header(), NO_RESIDENCE
+                    out.append(Built(row_number, self.region_header(), NO_RESIDENCE))
                     continue
                 if not self.in_scope(village_id):
-                    item.column, item.reason = self.region_header(), OUT_OF_SCOPE
+                    out.append(Built(row_number, self.region_header(), OUT_OF_SCOPE))
                     continue
-                child, conds, problem = self.new_child(parsed, now)
+                child, conds, problem = self.new_child(parsed, now, index=index)
                 if problem:
-                    item.column = self.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
-                    item.reason = problem
+                    column = self.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
+                    out.append(Built(row_number, column, problem))
                     continue
-                guardian = self.guardian_for(parsed.values, 0, now)
-                changes = [self.change(None, "created", "", f"新建档案（{self.reason}）", now)]
+                child_id = ids[n] if ids is not None else None
+                guardian = self.guardian_for(parsed.values, child_id, now)
+                changes = [self.change(child_id, "created", "", f"新建档案（{self.reason}）", now)]
                 status = parsed.values.get("child_status")
                 if status:
-                    changes.append(self.change(None, "child_status", "", status_label(str(status)), now))
-                state = self.state(None, digest, now)
-                if ids is None:
-                    item.child, item.conds, item.guardian = child, conds, guardian
-                    item.changes, item.state = changes, state
+                    changes.append(self.change(child_id, "child_status", "", status_label(str(status)), now))
+                state = self.state(child_id, digest, now)
+                if child_id is None:
+                    built = Built(row_number, child=child, conds=conds, guardian=guardian)
+                    built.changes, built.state = changes, state
+                    out.append(built)
                     continue
-                item.child_id = child.id = child.pk = ids[n]
-                item.dedupe_key, item.district_id = child.dedupe_key, child.district_id
-                item.lines = self._lines(child, guardian, conds, changes, state)
-        return out
-
-    @staticmethod
-    def _lines(
-        child: Any, guardian: Any, conds: list[Any], changes: list[Any], state: Any
-    ) -> tuple[str, ...]:
-        """The COPY text of one new child and its rows, in the order of COPY_MODELS."""
-        line = bulk.copy_line
-        for row in (guardian, *conds, *changes, state):
-            if row is not None:
-                row.child_id = child.id
-        return (
-            line(Child, child, with_pk=True),
-            line(Guardian, guardian, with_pk=False) if guardian is not None else "",
-            "".join(line(ParentCondition, c, with_pk=False) for c in conds),
-            "".join(line(ChildChange, c, with_pk=False) for c in changes),
-            line(ChildSourceState, state, with_pk=False),
-        )
+                child.id = child.pk = child_id
+                created.append((row_number, child_id))
+                children.append(line(Child, child, with_pk=True))
+                if guardian is not None:
+                    guardians.append(line(Guardian, guardian, with_pk=False))
+                for cond in conds:
+                    cond.child_id = child_id
+                    conditions.append(line(ParentCondition, cond, with_pk=False))
+                history.extend(line(ChildChange, c, with_pk=False) for c in changes)
+                states.append(line(ChildSourceState, state, with_pk=False))
+        text = tuple("".join(t) for t in tables) if ids is not None else ()
+        return BuiltChunk(out, created, text)
 
     def change(self, child_pk: int | None, name: str, old: str, new: str, now: datetime.datetime) -> Any:
         """A history row (ChildChange) of this batch."""
@@ -269,7 +269,9 @@ class Builder:
             return f"标为农村留守儿童，但按规则不符合：{lines[0].split('。', 1)[-1]}"
         return ""
 
-    def new_child(self, parsed: ChildRow, now: datetime.datetime) -> tuple[Any, list[Any], str]:
+    def new_child(
+        self, parsed: ChildRow, now: datetime.datetime, *, index: str = ""
+    ) -> tuple[Any, list[Any], str]:
         values = parsed.values
         number = parsed.id_number
         child = bulk.new(
@@ -278,7 +280,7 @@ class Builder:
         child.name = str(values["name"])
         child.name_pinyin = search_key(child.name)
         child.id_number_encrypted = encrypt(number, context=derive.ID_CONTEXT)
-        child.id_number_index = derive.id_number_index(number)
+        child.id_number_index = index or derive.id_number_index(number)
         child.id_number_masked = mask_id(number)
         child.birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         child.sex = "M" if int(number[16]) % 2 else "F"
@@ -312,7 +314,7 @@ class Builder:
         derive.apply_rules(child, rule_conds, today=self.today)
         return child, conds, self.category_problem(child, values, rule_conds)
 
-    def guardian_for(self, values: dict[str, Any], child_id: int, now: datetime.datetime) -> Any:
+    def guardian_for(self, values: dict[str, Any], child_id: int | None, now: datetime.datetime) -> Any:
         name = str(values.get("guardian_name", "")).strip()
         if not name:
             return None
@@ -361,11 +363,11 @@ class BuildPool:
             initializer=worker.init,
             initargs=(pickle.dumps(builder),),
         )
-        self.pending: deque[tuple[Future[list[Built]], Any]] = deque()
+        self.pending: deque[tuple[Future[BuiltChunk], Any]] = deque()
 
     def submit(
-        self, rows: list[tuple[int, Sequence[object], str]], ids: Sequence[int] | None, tag: Any
-    ) -> list[tuple[list[Built], Any]]:
+        self, rows: list[tuple[int, Sequence[object], str, str]], ids: Sequence[int] | None, tag: Any
+    ) -> list[tuple[BuiltChunk, Any]]:
         """Queue a chunk; returns the chunks that are ready, oldest first."""
         self.pending.append((self.executor.submit(worker.build, rows, ids), tag))
         ready = []
@@ -374,7 +376,7 @@ class BuildPool:
             ready.append((future.result(), done_tag))
         return ready
 
-    def drain(self) -> list[tuple[list[Built], Any]]:
+    def drain(self) -> list[tuple[BuiltChunk, Any]]:
         ready = []
         while self.pending:
             future, tag = self.pending.popleft()

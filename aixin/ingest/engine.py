@@ -28,6 +28,7 @@ from aixin.ingest.build import (
     Builder,
     BuildPool,
     Built,
+    BuiltChunk,
     Village,
     status_label,
     worker_count,
@@ -42,6 +43,7 @@ from aixin.ingest.models import (
 )
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, normalise_id, parse_row
 from aixin.lib import bulk
+from aixin.lib.crypto import pinned_keyring
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive, rules
 from aixin.registry.models import Child, ChildChange, ChildStatus, Guardian, ParentCondition
@@ -49,6 +51,7 @@ from aixin.registry.services import snapshot
 
 CHUNK = 1000
 ANALYZE_FROM_ROWS = 20_000  # rows created or updated by a batch
+ID_BLOCK = 10_000  # child ids fetched from the sequence at once
 
 
 class _Refused(Exception):
@@ -174,10 +177,13 @@ class Engine:
         # PostgreSQL: new children are numbered from the sequence before they are built, and
         # built straight into COPY text (in the build workers when there are any).
         self.copy = connection.vendor == "postgresql"
+        self.ids: list[int] = []  # reserved, not yet used
+        self.total = 0
 
     # -----------------------------------------------------------------------------------------
 
     def run(self, rows: Iterable[tuple[int, Sequence[object]]], *, total: int = 0) -> Counts:
+        self.total = total
         workers = worker_count(total)
         self.pool = BuildPool(self.builder, workers) if workers else None
         if self.copy:
@@ -188,17 +194,18 @@ class Engine:
                 # The batch's queries run once each: compiling them costs more than it saves.
                 cursor.execute("SET LOCAL jit = off")
         try:
-            chunk: list[tuple[int, Sequence[object]]] = []
-            for item in rows:
-                chunk.append(item)
-                if len(chunk) >= CHUNK:
+            with pinned_keyring():  # for the blind index of every row's ID number
+                chunk: list[tuple[int, Sequence[object]]] = []
+                for item in rows:
+                    chunk.append(item)
+                    if len(chunk) >= CHUNK:
+                        self._chunk(chunk)
+                        chunk = []
+                if chunk:
                     self._chunk(chunk)
-                    chunk = []
-            if chunk:
-                self._chunk(chunk)
-            if self.pool is not None:
-                for built, tag in self.pool.drain():
-                    self._create(built, tag)
+                if self.pool is not None:
+                    for built, tag in self.pool.drain():
+                        self._create(built, tag)
         finally:
             if self.pool is not None:
                 self.pool.close()
@@ -249,20 +256,14 @@ class Engine:
             self.seen[index] = row_number
             keyed.append((row_number, cells, number, index))
 
-        existing = {
-            idx: (pk, region_id)
-            for pk, idx, region_id in Child.objects.filter(
-                id_number_index__in=[k[3] for k in keyed]
-            ).values_list("pk", "id_number_index", "region_id")
-        }
-        states = {
-            child_id: (state_pk, h)
-            for state_pk, child_id, h in ChildSourceState.objects.filter(
-                source=self.source, child_id__in=[v[0] for v in existing.values()]
-            ).values_list("pk", "child_id", "row_hash")
-        }
+        existing: dict[str, tuple[int, int]] = {}
+        states: dict[int, tuple[int, str]] = {}
+        for pk, idx, region_id, state_pk, digest in self._known([k[3] for k in keyed]):
+            existing[idx] = (pk, region_id)
+            if state_pk is not None:
+                states[pk] = (state_pk, digest)
 
-        to_create: list[tuple[int, Sequence[object], str]] = []
+        to_create: list[tuple[int, Sequence[object], str, str]] = []
         to_update: list[tuple[ChildRow, Sequence[object], int, str]] = []
         for row_number, cells, _number, index in keyed:
             found = existing.get(index)
@@ -283,7 +284,7 @@ class Engine:
                     self._result(row_number, "unchanged", child_pk)
                     continue
             if found is None:
-                to_create.append((row_number, cells, digest))  # parsed and built by the builder
+                to_create.append((row_number, cells, digest, index))  # parsed and built by the builder
                 continue
             try:
                 parsed = parse_row(
@@ -302,14 +303,46 @@ class Engine:
             self._update(to_update, states)
         # Rows not sent to the builder are done now; the new ones once they are written.
         self._advance(len(chunk) - len(to_create))
-        ids = bulk.reserve_ids(Child, len(to_create)) if self.copy else None
-        tag = (len(to_create), {row_number: cells for row_number, cells, _digest in to_create})
+        ids = self._reserve(len(to_create)) if self.copy else None
+        tag = (len(to_create), {row[0]: row[1] for row in to_create})
         if self.pool is None:
             self._create(self.builder.build(to_create, ids), tag)
         else:
             for built, done_tag in self.pool.submit(to_create, ids, tag):
                 self._create(built, done_tag)
         self._flush_rejections()
+
+    def _reserve(self, n: int) -> list[int]:
+        """`n` child ids from the sequence, fetched in blocks of up to ID_BLOCK for the rows
+        still to come (a gap is left by rejected rows, as by any rolled-back insert)."""
+        while len(self.ids) < n:
+            ahead = max(n - len(self.ids), min(ID_BLOCK, self.total - self.done))
+            self.ids.extend(bulk.reserve_ids(Child, ahead))
+        taken, self.ids = self.ids[:n], self.ids[n:]
+        return taken
+
+    def _known(self, indexes: list[str]) -> list[tuple[Any, ...]]:
+        """(child id, ID-number index, region id, source-state id, row hash) of the children
+        with these ID numbers: one query per chunk (it runs a thousand times in a large file,
+        so without the ORM's per-value work)."""
+        if not indexes:
+            return []
+        quote = connection.ops.quote_name
+        child, state = quote(Child._meta.db_table), quote(ChildSourceState._meta.db_table)
+        params: list[Any] = [self.source]
+        if connection.vendor == "postgresql":
+            where = "c.id_number_index = ANY(%s)"
+            params.append(indexes)
+        else:
+            where = f"c.id_number_index IN ({', '.join(['%s'] * len(indexes))})"
+            params.extend(indexes)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT c.id, c.id_number_index, c.region_id, s.id, s.row_hash FROM {child} c "  # noqa: S608
+                f"LEFT JOIN {state} s ON s.child_id = c.id AND s.source = %s WHERE {where}",
+                params,
+            )
+            return list(cursor.fetchall())
 
     def _advance(self, rows: int) -> None:
         self.done += rows
@@ -319,43 +352,37 @@ class Engine:
     # -----------------------------------------------------------------------------------------
     # Creating
 
-    def _create(self, built: list[Built], tag: tuple[int, dict[int, Sequence[object]]]) -> None:
+    def _create(self, built: BuiltChunk, tag: tuple[int, dict[int, Sequence[object]]]) -> None:
         size, cells = tag
         made: list[Built] = []
-        for item in built:
+        for item in built.rows:
             if item.reason:
                 self._reject(item.row_number, cells[item.row_number], item.column, item.reason)
             else:
                 made.append(item)
-        if made:
-            if self.copy:
-                self._copy(made)
-            else:
-                self._insert(made)
-            self.counts.created += len(made)
-            if self.keep_results:
-                for m in made:
-                    self._result(m.row_number, "created", m.child_id)
+        if built.text:
+            for model, text in zip(COPY_MODELS, built.text, strict=True):
+                bulk.copy_text(model, [text], with_pk=model is Child)
+            created = built.created
+        else:
+            created = self._insert(made)
+        self.counts.created += len(created)
+        if self.keep_results:
+            for row_number, child_id in created:
+                self._result(row_number, "created", child_id)
         self._advance(size)
 
-    def _copy(self, made: list[Built]) -> None:
-        tables: list[list[str]] = [[] for _ in COPY_MODELS]
-        for item in made:
-            for lines, text in zip(tables, item.lines, strict=True):
-                if text:
-                    lines.append(text)
-        for model, lines in zip(COPY_MODELS, tables, strict=True):
-            bulk.copy_text(model, lines, with_pk=model is Child)
-
-    def _insert(self, made: list[Built]) -> None:
+    def _insert(self, made: list[Built]) -> list[tuple[int, int]]:
+        """Insert rows built without ids (SQLite); returns (row number, child id) of each."""
+        if not made:
+            return []
         bulk.insert(Child, [m.child for m in made])
         rows: list[list[Any]] = [[] for _ in COPY_MODELS[1:]]
+        guardians, conditions, changes, states = rows
         for m in made:
-            m.child_id, m.dedupe_key, m.district_id = m.child.pk, m.child.dedupe_key, m.child.district_id
             for row in (m.guardian, *(m.conds or ()), *(m.changes or ()), m.state):
                 if row is not None:
-                    row.child_id = m.child_id
-            guardians, conditions, changes, states = rows
+                    row.child_id = m.child.pk
             if m.guardian is not None:
                 guardians.append(m.guardian)
             conditions.extend(m.conds or ())
@@ -363,6 +390,7 @@ class Engine:
             states.append(m.state)
         for model, model_rows in zip(COPY_MODELS[1:], rows, strict=True):
             bulk.insert(model, model_rows)
+        return [(m.row_number, m.child.pk) for m in made]
 
     def _refresh_statistics(self) -> None:
         """After a large batch, let the planner see what it wrote (in this transaction; ANALYZE

@@ -666,6 +666,10 @@ def _birth_matches(raw: object, text: str, birth: datetime.date) -> bool | None:
 _FORMULA_STARTS = ("=",)
 
 
+_TEXT_MEMO: dict[str, str] = {}
+_TEXT_MEMO_LIMIT = 65536
+
+
 def parse_row(
     row_number: int,
     cells: Sequence[object],
@@ -710,7 +714,16 @@ def parse_row(
         raw = cells[i]
         if raw is None or raw == "":
             continue
-        text = normalise_text(raw)
+        if type(raw) is str:
+            # Ledgers repeat the same words down a column (categories, schools, grades…).
+            memo = _TEXT_MEMO.get(raw)
+            if memo is None:
+                if len(_TEXT_MEMO) >= _TEXT_MEMO_LIMIT:
+                    _TEXT_MEMO.clear()
+                memo = _TEXT_MEMO[raw] = normalise_text(raw)
+            text = memo
+        else:
+            text = normalise_text(raw)
         if not text or text in _PLACEHOLDERS:
             continue
         if kind == "text":

@@ -162,7 +162,8 @@ def _copy_str(value: Any) -> str:
         return NULL
     if type(value) is not str:
         value = str(value)
-    return value.translate(_COPY_ESCAPE) if _COPY_SPECIAL.search(value) else value
+    text: str = value.translate(_COPY_ESCAPE) if _COPY_SPECIAL.search(value) else value
+    return text
 
 
 def _copy_int(value: Any) -> str:
@@ -247,7 +248,7 @@ def copy_line(model: type[models.Model], row: Any, *, with_pk: bool) -> str:
 def copy_text(model: type[models.Model], lines: Iterable[str], *, with_pk: bool) -> int:
     """COPY lines made by `copy_line` into `model`'s table (PostgreSQL); returns the bytes sent."""
     quote = connection.ops.quote_name
-    names = ", ".join(quote(model._meta.get_field(a).column) for a in copy_columns(model, with_pk=with_pk))
+    names = ", ".join(quote(f.column) for f in _copy_fields(model, with_pk))
     data = "".join(lines).encode()
     if not data:
         return 0
