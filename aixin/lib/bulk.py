@@ -245,15 +245,28 @@ def copy_line(model: type[models.Model], row: Any, *, with_pk: bool) -> str:
     return "\t".join([convert(v) for convert, v in zip(converters, values(row.__dict__), strict=True)]) + "\n"
 
 
-def copy_text(model: type[models.Model], lines: Iterable[str], *, with_pk: bool) -> int:
-    """COPY lines made by `copy_line` into `model`'s table (PostgreSQL); returns the bytes sent."""
+def copy_sql(model: type[models.Model], *, with_pk: bool) -> str:
+    """The COPY statement for lines made by `copy_line`."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in _copy_fields(model, with_pk))
+    return f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
+
+
+def copy_text(model: type[models.Model], lines: Iterable[str], *, with_pk: bool) -> int:
+    """COPY lines made by `copy_line` into `model`'s table (PostgreSQL); returns the bytes sent."""
     data = "".join(lines).encode()
     if not data:
         return 0
-    sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+    with connection.cursor() as cursor:
+        return copy_raw(cursor.cursor.connection, copy_sql(model, with_pk=with_pk), data)
+
+
+def copy_raw(raw: Any, sql: str, data: bytes) -> int:
+    """Run a COPY … FROM STDIN of `data` on a psycopg connection (the one under Django's, also
+    from another thread: psycopg serialises what runs on one connection)."""
+    if not data:
+        return 0
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
         copy.write(data)
     return len(data)
 

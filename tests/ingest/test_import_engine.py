@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from aixin.accounts.models import Role
 from aixin.ingest import services
@@ -228,6 +229,33 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_the_registry_as_it_was(tree, ad
     batch = run(write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 6)]), actor=admin_a)
     assert calls["n"] == 2, "the first chunk was written before the crash"
     assert batch.status == BatchStatus.FAILED and "未写入任何数据" in batch.error
+    assert Child.objects.count() == 0 and ChildChange.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="new children are COPYed on PostgreSQL")
+def test_a_copy_failing_mid_batch_fails_the_whole_batch_with_its_own_reason(
+    tree, admin_a, tmp_path, monkeypatch
+):
+    from django.db import IntegrityError
+
+    from aixin.ingest import engine
+    from aixin.lib import bulk
+
+    monkeypatch.setattr(engine, "CHUNK", 2)
+    real = bulk.copy_raw
+    calls = {"n": 0}
+
+    def unique_violation_in_the_second_chunk(raw, sql, data):
+        calls["n"] += 1
+        if calls["n"] == 6:  # the first table of the second chunk
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real(raw, sql, data)
+
+    monkeypatch.setattr(bulk, "copy_raw", unique_violation_in_the_second_chunk)
+    batch = run(write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 6)]), actor=admin_a)
+    assert calls["n"] >= 6
+    assert batch.status == BatchStatus.FAILED
+    assert "同时进行的另一批导入" in batch.error and "未写入任何数据" in batch.error
     assert Child.objects.count() == 0 and ChildChange.objects.count() == 0
 
 
