@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from aixin.ingest import merge, worker
 from aixin.ingest.columns import STATUS_WORDS, Source
-from aixin.ingest.models import ChildSourceState
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, parse_row
 from aixin.lib import bulk
 from aixin.lib.crypto import encrypt, mask_phone, pinned_keyring
@@ -39,7 +38,7 @@ NO_RESIDENCE = "缺少居住地：请填写村(社区)代码或区县、乡镇�
 PARALLEL_FROM_ROWS = int(os.environ.get("AIXIN_IMPORT_PARALLEL_FROM", "20000"))
 IN_FLIGHT = 3  # chunks handed to the pool ahead of the engine
 # The tables of a new child, in the order of `BuiltChunk.text` (and of their COPYs).
-COPY_MODELS = (Child, Guardian, ParentCondition, ChildChange, ChildSourceState)
+COPY_MODELS = (Child, Guardian, ParentCondition, ChildChange)
 STATUS_LABELS = {
     "moved_away": "迁出",
     "dead": "死亡",
@@ -73,7 +72,6 @@ class Built:
     conds: list[Any] | None = None
     guardian: Any = None
     changes: list[Any] | None = None
-    state: Any = None
 
 
 @dataclass
@@ -126,7 +124,7 @@ class Builder:
         out: list[Built] = []
         created: list[tuple[int, int]] = []
         tables: list[list[str]] = [[] for _ in COPY_MODELS]
-        children, guardians, conditions, history, states = tables
+        children, guardians, conditions, history = tables
         line = bulk.copy_line
         with pinned_keyring():
             for n, (row_number, cells, digest, index) in enumerate(rows):
@@ -145,6 +143,7 @@ class Builder:
                     out.append(Built(row_number, self.region_header(), OUT_OF_SCOPE))
                     continue
                 child, conds, problem = self.new_child(parsed, now, index=index)
+                child.source_hashes = {self.source: digest}
                 if problem:
                     column = self.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
                     out.append(Built(row_number, column, problem))
@@ -155,10 +154,9 @@ class Builder:
                 status = parsed.values.get("child_status")
                 if status:
                     changes.append(self.change(child_id, "child_status", "", status_label(str(status)), now))
-                state = self.state(child_id, digest, now)
                 if child_id is None:
                     built = Built(row_number, child=child, conds=conds, guardian=guardian)
-                    built.changes, built.state = changes, state
+                    built.changes = changes
                     out.append(built)
                     continue
                 child.id = child.pk = child_id
@@ -170,7 +168,6 @@ class Builder:
                     cond.child_id = child_id
                     conditions.append(line(ParentCondition, cond, with_pk=False))
                 history.extend(line(ChildChange, c, with_pk=False) for c in changes)
-                states.append(line(ChildSourceState, state, with_pk=False))
         text = tuple("".join(t) for t in tables) if ids is not None else ()
         return BuiltChunk(out, created, text)
 
@@ -187,17 +184,6 @@ class Builder:
             batch_id=self.batch_id,
             changed_by_id=self.actor_id,
             created_at=now,
-            updated_at=now,
-        )
-
-    def state(self, child_pk: int | None, digest: str, now: datetime.datetime) -> Any:
-        """What this source last sent about the child (ChildSourceState)."""
-        return bulk.new(
-            ChildSourceState,
-            child_id=child_pk,
-            source=self.source,
-            row_hash=digest,
-            batch_id=self.batch_id,
             updated_at=now,
         )
 

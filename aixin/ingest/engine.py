@@ -2,7 +2,7 @@
 transaction (one batch = one transaction, see services.run_batch).
 
 Per chunk: the ID numbers are normalised and blind-indexed; rows whose source already sent the
-very same cells (ChildSourceState.row_hash) are counted unchanged without being parsed; the rest
+very same cells (Child.source_hashes) are counted unchanged without being parsed; the rest
 are parsed (normalise.parse_row), checked against the batch's scope and either created in bulk
 (COPY on PostgreSQL) or merged field by field into the existing child (merge.MASTER priorities),
 with every change written to ChildChange with its source and batch.
@@ -35,7 +35,6 @@ from aixin.ingest.build import (
 )
 from aixin.ingest.columns import SOURCE_LABELS
 from aixin.ingest.models import (
-    ChildSourceState,
     DuplicateSuspect,
     ImportBatch,
     ImportRejection,
@@ -257,11 +256,10 @@ class Engine:
             keyed.append((row_number, cells, number, index))
 
         existing: dict[str, tuple[int, int]] = {}
-        states: dict[int, tuple[int, str]] = {}
-        for pk, idx, region_id, state_pk, digest in self._known([k[3] for k in keyed]):
+        hashes: dict[int, str | None] = {}
+        for pk, idx, region_id, last_hash in self._known([k[3] for k in keyed]):
             existing[idx] = (pk, region_id)
-            if state_pk is not None:
-                states[pk] = (state_pk, digest)
+            hashes[pk] = last_hash
 
         to_create: list[tuple[int, Sequence[object], str, str]] = []
         to_update: list[tuple[ChildRow, Sequence[object], int, str]] = []
@@ -279,7 +277,7 @@ class Engine:
                         "该身份证号的儿童已在其他地区的台账中，本批次不能修改，请联系市妇联核实",
                     )
                     continue
-                if states.get(child_pk, (0, ""))[1] == digest:
+                if hashes.get(child_pk) == digest:
                     self.counts.unchanged += 1
                     self._result(row_number, "unchanged", child_pk)
                     continue
@@ -300,7 +298,7 @@ class Engine:
             to_update.append((parsed, cells, found[0], digest))
 
         if to_update:
-            self._update(to_update, states)
+            self._update(to_update)
         # Rows not sent to the builder are done now; the new ones once they are written.
         self._advance(len(chunk) - len(to_create))
         ids = self._reserve(len(to_create)) if self.copy else None
@@ -322,24 +320,23 @@ class Engine:
         return taken
 
     def _known(self, indexes: list[str]) -> list[tuple[Any, ...]]:
-        """(child id, ID-number index, region id, source-state id, row hash) of the children
-        with these ID numbers: one query per chunk (it runs a thousand times in a large file,
-        so without the ORM's per-value work)."""
+        """(child id, ID-number index, region id, hash of this source's last row) of the
+        children with these ID numbers: one query per chunk (it runs a thousand times in a
+        large file, so without the ORM's per-value work)."""
         if not indexes:
             return []
-        quote = connection.ops.quote_name
-        child, state = quote(Child._meta.db_table), quote(ChildSourceState._meta.db_table)
-        params: list[Any] = [self.source]
+        child = connection.ops.quote_name(Child._meta.db_table)
+        params: list[Any] = []
         if connection.vendor == "postgresql":
-            where = "c.id_number_index = ANY(%s)"
-            params.append(indexes)
+            last_hash, where = "c.source_hashes ->> %s", "c.id_number_index = ANY(%s)"
+            params += [self.source, indexes]
         else:
+            last_hash = "json_extract(c.source_hashes, %s)"
             where = f"c.id_number_index IN ({', '.join(['%s'] * len(indexes))})"
-            params.extend(indexes)
+            params += [f'$."{self.source}"', *indexes]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT c.id, c.id_number_index, c.region_id, s.id, s.row_hash FROM {child} c "  # noqa: S608
-                f"LEFT JOIN {state} s ON s.child_id = c.id AND s.source = %s WHERE {where}",
+                f"SELECT c.id, c.id_number_index, c.region_id, {last_hash} FROM {child} c WHERE {where}",  # noqa: S608
                 params,
             )
             return list(cursor.fetchall())
@@ -378,16 +375,15 @@ class Engine:
             return []
         bulk.insert(Child, [m.child for m in made])
         rows: list[list[Any]] = [[] for _ in COPY_MODELS[1:]]
-        guardians, conditions, changes, states = rows
+        guardians, conditions, changes = rows
         for m in made:
-            for row in (m.guardian, *(m.conds or ()), *(m.changes or ()), m.state):
+            for row in (m.guardian, *(m.conds or ()), *(m.changes or ())):
                 if row is not None:
                     row.child_id = m.child.pk
             if m.guardian is not None:
                 guardians.append(m.guardian)
             conditions.extend(m.conds or ())
             changes.extend(m.changes or ())
-            states.append(m.state)
         for model, model_rows in zip(COPY_MODELS[1:], rows, strict=True):
             bulk.insert(model, model_rows)
         return [(m.row_number, m.child.pk) for m in made]
@@ -433,9 +429,7 @@ class Engine:
     # -----------------------------------------------------------------------------------------
     # Updating
 
-    def _update(
-        self, rows: list[tuple[ChildRow, Sequence[object], int, str]], states: dict[int, tuple[int, str]]
-    ) -> None:
+    def _update(self, rows: list[tuple[ChildRow, Sequence[object], int, str]]) -> None:
         now = timezone.now()
         pks = [r[2] for r in rows]
         children = {
@@ -448,8 +442,7 @@ class Engine:
         village_ids = {int(r[0].values["village_id"]) for r in rows if "village_id" in r[0].values}  # type: ignore[call-overload]
         regions = {r.pk: r for r in Region.objects.select_related("town").filter(pk__in=village_ids)}
         changes: list[ChildChange] = []
-        new_states: list[ChildSourceState] = []
-        touched_states: list[ChildSourceState] = []
+        merged: list[tuple[int, str]] = []  # (child id, row hash) of the rows taken in
         for parsed, cells, child_pk, digest in rows:
             child = children[child_pk]
             mark = len(changes)
@@ -461,13 +454,7 @@ class Engine:
                 header = self.builder.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
                 self._reject(parsed.row_number, cells, header, str(exc))
                 continue
-            state = states.get(child_pk)
-            if state is None:
-                new_states.append(self.builder.state(child_pk, digest, now))
-            else:
-                touched_states.append(
-                    ChildSourceState(pk=state[0], row_hash=digest, batch=self.batch, updated_at=now)
-                )
+            merged.append((child_pk, digest))
             if changed:
                 self.counts.updated += 1
                 self._result(parsed.row_number, "updated", child_pk)
@@ -475,11 +462,28 @@ class Engine:
                 self.counts.unchanged += 1
                 self._result(parsed.row_number, "unchanged", child_pk)
         bulk.insert(ChildChange, changes)
-        bulk.insert(ChildSourceState, new_states)
-        if touched_states:
-            ChildSourceState.objects.bulk_update(
-                touched_states, ["row_hash", "batch", "updated_at"], batch_size=500
-            )
+        self._remember_hashes(merged)
+
+    def _remember_hashes(self, merged: list[tuple[int, str]]) -> None:
+        """Record this source's row hash on each child a row was merged into (after the merge
+        saved it): the same row next time is known unchanged."""
+        if not merged:
+            return
+        child = connection.ops.quote_name(Child._meta.db_table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                ids, digests = zip(*merged, strict=True)
+                cursor.execute(
+                    f"UPDATE {child} c "  # noqa: S608
+                    "SET source_hashes = c.source_hashes || jsonb_build_object(%s::text, v.h) "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS v(id, h) WHERE c.id = v.id",
+                    [self.source, list(ids), list(digests)],
+                )
+            else:
+                cursor.executemany(
+                    f"UPDATE {child} SET source_hashes = json_set(source_hashes, %s, %s) WHERE id = %s",  # noqa: S608
+                    [(f'$."{self.source}"', digest, pk) for pk, digest in merged],
+                )
 
     def _merge(
         self,

@@ -109,27 +109,6 @@ class ImportRejection(models.Model):
         return f"第{self.row_number}行 {self.column}：{self.reason}"
 
 
-class ChildSourceState(models.Model):
-    """What `source` last said about a child: the hash of its row, so an unchanged row is known
-    without re-parsing it, and the batch it came in."""
-
-    child = models.ForeignKey(  # indexed by ingest_child_source_unique, which leads with it
-        "registry.Child", on_delete=models.CASCADE, related_name="source_states", db_index=False
-    )
-    source = models.CharField(max_length=30, choices=SOURCE_CHOICES)
-    row_hash = models.CharField(max_length=40)
-    batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["child", "source"], name="ingest_child_source_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.child_id}/{self.source}"
-
-
 class SuspectStatus(models.TextChoices):
     OPEN = "open", _("待核实")
     DIFFERENT = "different", _("不同儿童")

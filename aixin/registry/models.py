@@ -144,6 +144,9 @@ class Child(models.Model):
     # Which source last set each field, {field: source}, for the per-field source priority of
     # department imports (aixin.ingest.merge). Fields absent here were entered by hand.
     field_sources = models.JSONField(default=dict, blank=True)
+    # What each department's ledger last said about the child, {source: hash of its row}, so a
+    # re-imported identical row is known unchanged without being parsed (aixin.ingest.engine).
+    source_hashes = models.JSONField(default=dict, blank=True)
     # Name in pinyin + birth date + village, hashed: two records with the same key and different
     # ID numbers are duplicate suspects (aixin.ingest), listed for a person to decide.
     dedupe_key = models.CharField(max_length=16, blank=True)

@@ -15,7 +15,8 @@ Child
 - address (encrypted) → empty; latitude, longitude → empty;
 - school, grade, ethnicity → empty;
 - free text: notes (encrypted), closed_reason, tier_override_reason → empty;
-- dedupe_key (a hash of name, birth date and village) → empty;
+- dedupe_key (a hash of name, birth date and village) and source_hashes (hashes of the
+  departments' rows about the child) → empty;
 - minimised_at → the time of the run.
 Kept for statistics: sex, household type, school stage, full-time student, the categories, the
 coded difficulty reasons, difficulties, risk flags, tiers, status, dates of closing and contact.
@@ -177,6 +178,7 @@ def _minimise_child(child: Child, *, now: datetime.datetime) -> None:
     child.closed_reason = ""
     child.tier_override_reason = ""
     child.dedupe_key = ""
+    child.source_hashes = {}
     child.minimised_at = now
     child.version = F("version") + 1
     child.save()

@@ -15,7 +15,7 @@ from django.db import connection
 
 from aixin.accounts.models import Role
 from aixin.ingest import services
-from aixin.ingest.models import BatchStatus, ChildSourceState, DuplicateSuspect, ImportBatch
+from aixin.ingest.models import BatchStatus, DuplicateSuspect, ImportBatch
 from aixin.lib.crypto import decrypt
 from aixin.registry.models import Child, ChildChange
 from tests import factories
@@ -95,6 +95,22 @@ def test_importing_the_same_file_again_changes_nothing(tree, admin_a, tmp_path):
     assert again.counts == {"created": 0, "updated": 0, "unchanged": 5, "rejected": 0}
     assert Child.objects.count() == 5
     assert ChildChange.objects.count() == changes_before
+
+
+def test_a_changed_row_is_merged_once_and_the_same_row_again_is_unchanged(tree, admin_a, tmp_path):
+    rows = [row(i, tree.village_a1) for i in range(1, 4)]
+    run(write_csv(tmp_path / "a.csv", rows), actor=admin_a)
+    rows[1] = row(2, tree.village_a1, school="城关小学")
+    changed = run(write_csv(tmp_path / "b.csv", rows), actor=admin_a)
+    assert (changed.counts["updated"], changed.counts["unchanged"]) == (1, 2)
+    again = run(write_csv(tmp_path / "c.csv", rows), actor=admin_a)
+    assert (again.counts["created"], again.counts["updated"], again.counts["unchanged"]) == (0, 0, 3)
+    child = Child.objects.get(school="城关小学")
+    assert set(child.source_hashes) == {"civil_affairs"}
+    education = run(write_csv(tmp_path / "d.csv", rows), actor=admin_a, source="education")
+    assert education.counts["unchanged"] + education.counts["updated"] == 3
+    child.refresh_from_db()
+    assert set(child.source_hashes) == {"civil_affairs", "education"}
 
 
 def test_bad_rows_are_rejected_with_row_and_column_and_good_rows_are_kept(tree, admin_a, tmp_path):
@@ -209,7 +225,7 @@ def test_a_dry_run_reports_what_would_happen_and_writes_nothing(tree, admin_a, t
     assert batch.status == BatchStatus.DONE and batch.dry_run
     assert batch.counts["created"] == 1 and batch.counts["rejected"] == 1
     assert batch.rejections.count() == 1
-    assert Child.objects.count() == 0 and ChildSourceState.objects.count() == 0
+    assert Child.objects.count() == 0 and ChildChange.objects.count() == 0
 
 
 def test_a_crash_in_the_middle_of_a_batch_leaves_the_registry_as_it_was(tree, admin_a, tmp_path, monkeypatch):
@@ -247,7 +263,7 @@ def test_a_copy_failing_mid_batch_fails_the_whole_batch_with_its_own_reason(
 
     def unique_violation_in_the_second_chunk(raw, sql, data):
         calls["n"] += 1
-        if calls["n"] == 6:  # the first table of the second chunk
+        if calls["n"] == 6:  # in the second chunk (four tables a chunk)
             raise IntegrityError("duplicate key value violates unique constraint")
         return real(raw, sql, data)
 

@@ -41,6 +41,7 @@ def _ended(
     )
     child.address = "红花村3组12号"
     child.notes = "父亲长期住院，母亲改嫁"
+    child.source_hashes = {"civil_affairs": "5d41402abc4b2a76b9719d911017c592aaaaaaaa"}
     child.save()
     ParentCondition.objects.filter(child=child).update(evidence="残疾证 5001011980")
     ChildChange.objects.create(
@@ -78,6 +79,7 @@ def test_a_child_closed_longer_than_the_retention_keeps_only_initial_birth_year_
     assert (child.address, child.notes) == ("", "")
     assert (child.latitude, child.longitude, child.school, child.grade) == (None, None, "", "")
     assert (child.closed_reason, child.dedupe_key, child.ethnicity) == ("", "", "")
+    assert child.source_hashes == {}
     assert child.minimised_at == NOW
     # Kept for statistics.
     assert child.sex == "M"
