@@ -789,6 +789,23 @@ def _target_level(due_at: datetime.datetime, severity: str, now: datetime.dateti
     return int(EscalationLevel.TOWN)
 
 
+def _escalation_due(row: Case | Referral, severity: str, now: datetime.datetime) -> int | None:
+    """The level an overdue case or referral moves up to now, or None when it is there already."""
+    assert row.due_at is not None
+    target = _target_level(row.due_at, severity, now)
+    return target if target < row.escalation_level else None
+
+
+def _claim_escalation(row: Case | Referral, target: int) -> bool:
+    """Move `row` up to `target` unless another run did meanwhile: a conditional update on the
+    level, the deadline and the state it was computed from."""
+    return bool(
+        type(row)
+        .objects.filter(pk=row.pk, escalation_level=row.escalation_level, due_at=row.due_at, state=row.state)
+        .update(escalation_level=target)
+    )
+
+
 def escalate_overdue(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Escalate cases and referrals whose deadline has passed: to the district when missed, to
     the city `escalate_after` hours later. Each step is a conditional update (the level and the
@@ -804,16 +821,13 @@ def escalate_overdue(*, now: datetime.datetime | None = None) -> dict[str, int]:
         .order_by("pk")
     )
     for case in overdue_cases.iterator(chunk_size=500):
-        assert case.due_at is not None
-        target = _target_level(case.due_at, case.severity, now)
-        if target >= case.escalation_level:
+        target = _escalation_due(case, case.severity, now)
+        if target is None:
             continue
         with transaction.atomic():
-            moved = Case.objects.filter(
-                pk=case.pk, escalation_level=case.escalation_level, due_at=case.due_at, state=case.state
-            ).update(escalation_level=target)
-            if not moved:
+            if not _claim_escalation(case, target):
                 continue
+            assert case.due_at is not None
             level = EscalationLevel(target)
             stage = CaseState(case.state).label
             note = (
@@ -832,16 +846,13 @@ def escalate_overdue(*, now: datetime.datetime | None = None) -> dict[str, int]:
         .order_by("pk")
     )
     for ref in overdue_refs.iterator(chunk_size=500):
-        assert ref.due_at is not None
-        target = _target_level(ref.due_at, ref.case.severity, now)
-        if target >= ref.escalation_level:
+        target = _escalation_due(ref, ref.case.severity, now)
+        if target is None:
             continue
         with transaction.atomic():
-            moved = Referral.objects.filter(
-                pk=ref.pk, escalation_level=ref.escalation_level, due_at=ref.due_at, state=ref.state
-            ).update(escalation_level=target)
-            if not moved:
+            if not _claim_escalation(ref, target):
                 continue
+            assert ref.due_at is not None
             level = EscalationLevel(target)
             label = ref.get_department_display()
             state = ReferralState(ref.state).label
