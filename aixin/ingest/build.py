@@ -10,12 +10,13 @@ to insert (child, parent conditions, guardian) as `bulk.new` namespaces.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import pickle
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
 
@@ -46,6 +47,9 @@ STATUS_LABELS = {
     "not_eligible": "不再符合条件",
 }
 assert set(STATUS_LABELS) == {v for v in STATUS_WORDS.values() if v}
+# A row for the builder: row number, cells, row hash, ID number (normalised and checked by the
+# engine) and the ID number's blind index.
+NewRow = tuple[int, Sequence[object], str, str, str]
 
 
 def status_label(status: str) -> str:
@@ -100,6 +104,8 @@ class Builder:
     actor_id: int | None
     batch_id: int | None = None
     reason: str = ""  # of the history rows: "民政数据导入"
+    _sources_json: dict[tuple[str, ...], bulk.RawJson] = field(default_factory=dict, repr=False)
+    _lists_json: dict[tuple[str, ...], bulk.RawJson] = field(default_factory=dict, repr=False)
 
     def header_of(self, *keys: str) -> str:
         for key in keys:
@@ -114,24 +120,23 @@ class Builder:
         village = self.villages.get(village_id)
         return village is not None and village.path.startswith(self.scope_path)
 
-    def build(
-        self, rows: Sequence[tuple[int, Sequence[object], str, str]], ids: Sequence[int] | None = None
-    ) -> BuiltChunk:
-        """Build new children from (row number, cells, row hash, ID-number index). With `ids`
-        (one reserved primary key per row, PostgreSQL) they come back as COPY text; without,
-        as namespaces that the engine inserts."""
+    def build(self, rows: Sequence[NewRow], ids: Sequence[int] | None = None) -> BuiltChunk:
+        """Build new children from (row number, cells, row hash, ID number as the engine
+        normalised and checked it, its blind index). With `ids` (one reserved primary key per
+        row, PostgreSQL) they come back as COPY text; without, as namespaces that the engine
+        inserts."""
         now = timezone.now()
         out: list[Built] = []
         created: list[tuple[int, int]] = []
         tables: list[list[str]] = [[] for _ in COPY_MODELS]
         children, guardians, conditions, history = tables
-        line = bulk.copy_line
+        child_line, guardian_line, condition_line, change_line = (
+            bulk.copy_formatter(model, with_pk=model is Child) for model in COPY_MODELS
+        )
         with pinned_keyring():
-            for n, (row_number, cells, digest, index) in enumerate(rows):
+            for n, (row_number, cells, digest, number, index) in enumerate(rows):
                 try:
-                    parsed = parse_row(
-                        row_number, cells, self.keys, self.headers, self.resolver, today=self.today
-                    )
+                    parsed = self.parse(row_number, cells, number)
                 except RowRejected as exc:
                     out.append(Built(row_number, exc.column, exc.reason))
                     continue
@@ -143,14 +148,15 @@ class Builder:
                     out.append(Built(row_number, self.region_header(), OUT_OF_SCOPE))
                     continue
                 child, conds, problem = self.new_child(parsed, now, index=index)
-                child.source_hashes = {self.source: digest}
+                # A row hash is hex: the JSON needs no escaping.
+                child.source_hashes = bulk.RawJson(f'{{"{self.source}":"{digest}"}}')
                 if problem:
                     column = self.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
                     out.append(Built(row_number, column, problem))
                     continue
                 child_id = ids[n] if ids is not None else None
                 guardian = self.guardian_for(parsed.values, child_id, now)
-                changes = [self.change(child_id, "created", "", f"新建档案（{self.reason}）", now)]
+                changes = [self.change(child_id, "created", "", self.created_note, now)]
                 status = parsed.values.get("child_status")
                 if status:
                     changes.append(self.change(child_id, "child_status", "", status_label(str(status)), now))
@@ -161,15 +167,43 @@ class Builder:
                     continue
                 child.id = child.pk = child_id
                 created.append((row_number, child_id))
-                children.append(line(Child, child, with_pk=True))
+                children.append(child_line(child.__dict__))
                 if guardian is not None:
-                    guardians.append(line(Guardian, guardian, with_pk=False))
+                    guardians.append(guardian_line(guardian.__dict__))
                 for cond in conds:
                     cond.child_id = child_id
-                    conditions.append(line(ParentCondition, cond, with_pk=False))
-                history.extend(line(ChildChange, c, with_pk=False) for c in changes)
+                    conditions.append(condition_line(cond.__dict__))
+                history.extend([change_line(c.__dict__) for c in changes])
         text = tuple("".join(t) for t in tables) if ids is not None else ()
         return BuiltChunk(out, created, text)
+
+    def parse(self, row_number: int, cells: Sequence[object], id_number: str) -> ChildRow:
+        """One row of this file (its ID number already checked by the engine)."""
+        return parse_row(
+            row_number, cells, self.keys, self.headers, self.resolver, today=self.today, id_number=id_number
+        )
+
+    @property
+    def created_note(self) -> str:
+        return f"新建档案（{self.reason}）"
+
+    def sources_json(self, names: tuple[str, ...]) -> bulk.RawJson:
+        """Child.field_sources of a new child: every field it has from this source. The same
+        few sets of names come back row after row: rendered once each."""
+        text = self._sources_json.get(names)
+        if text is None:
+            text = self._sources_json[names] = bulk.RawJson(
+                json.dumps(dict.fromkeys(names, self.source), ensure_ascii=False, separators=(",", ":"))
+            )
+        return text
+
+    def list_json(self, items: tuple[str, ...]) -> bulk.RawJson:
+        text = self._lists_json.get(items)
+        if text is None:
+            text = self._lists_json[items] = bulk.RawJson(
+                json.dumps(list(items), ensure_ascii=False, separators=(",", ":"))
+            )
+        return text
 
     def change(self, child_pk: int | None, name: str, old: str, new: str, now: datetime.datetime) -> Any:
         """A history row (ChildChange) of this batch."""
@@ -270,34 +304,35 @@ class Builder:
         child.id_number_masked = mask_id(number)
         child.birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         child.sex = "M" if int(number[16]) % 2 else "F"
-        sources: dict[str, str] = {"name": self.source}
+        sources = ["name"]
         for name in merge.PLAIN_FIELDS:
             if name in values:
                 if name == "address":  # a bulk row has the column, not the model's property
                     derive.set_address(child, str(values[name]))
                 else:
                     setattr(child, name, values[name])
-                sources[name] = self.source
+                sources.append(name)
         if child.other_difficulty_reasons:
             child.is_other_difficulty = True
         village = self.villages[int(values["village_id"])]  # type: ignore[call-overload]
         child.region_id = village.pk
         child.town_id = village.town_id
         child.district_id = village.district_id
-        sources["region"] = self.source
+        sources.append("region")
         for key in ("father_situation", "mother_situation"):
             if key in values:
-                sources[key] = self.source
+                sources.append(key)
         if any(k in values for k in ("guardian_name", "guardian_phone", "guardian_relation")):
-            sources["guardian"] = self.source
+            sources.append("guardian")
         derive.set_notes(child, str(values.get("notes", "")))
-        child.field_sources = sources
+        child.field_sources = self.sources_json(tuple(sources))
         conds = self.conditions_for(values, now)
         rule_conds = [
             rules.Condition(parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months)
             for c in conds
         ]
         derive.apply_rules(child, rule_conds, today=self.today)
+        child.other_difficulty_reasons = self.list_json(tuple(child.other_difficulty_reasons))
         return child, conds, self.category_problem(child, values, rule_conds)
 
     def guardian_for(self, values: dict[str, Any], child_id: int | None, now: datetime.datetime) -> Any:
@@ -351,9 +386,7 @@ class BuildPool:
         )
         self.pending: deque[tuple[Future[BuiltChunk], Any]] = deque()
 
-    def submit(
-        self, rows: list[tuple[int, Sequence[object], str, str]], ids: Sequence[int] | None, tag: Any
-    ) -> list[tuple[BuiltChunk, Any]]:
+    def submit(self, rows: list[NewRow], ids: Sequence[int] | None, tag: Any) -> list[tuple[BuiltChunk, Any]]:
         """Queue a chunk; returns the chunks that are ready, oldest first."""
         self.pending.append((self.executor.submit(worker.build, rows, ids), tag))
         ready = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from aixin.ingest.build import (
     BuildPool,
     Built,
     BuiltChunk,
+    NewRow,
     Village,
     status_label,
     worker_count,
@@ -40,7 +42,7 @@ from aixin.ingest.models import (
     ImportRejection,
     SuspectStatus,
 )
-from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, normalise_id, parse_row
+from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, normalise_id
 from aixin.lib import bulk
 from aixin.lib.crypto import pinned_keyring
 from aixin.regions.models import Region, RegionLevel
@@ -93,17 +95,37 @@ def _cell_text(value: object) -> str:
 def row_hash(source: str, keys: Sequence[str | None], cells: Sequence[object]) -> str:
     """The hash of what a row says (recognised columns only, by key): equal rows → equal hash,
     whatever the column order or the unrecognised columns."""
-    n = len(cells)
-    parts = [source]
-    for i in _key_order(tuple(keys)):
-        parts.append(_cell_text(cells[i]).strip() if i < n else "")
-    return hashlib.sha1("\x1f".join(parts).encode(), usedforsecurity=False).hexdigest()
+    return row_hasher(source, tuple(keys))(cells)
 
 
 @functools.cache
-def _key_order(keys: tuple[str | None, ...]) -> tuple[int, ...]:
-    """Column positions ordered by their key, so that the hash ignores the column order."""
-    return tuple(i for _k, i in sorted((k, i) for i, k in enumerate(keys) if k is not None))
+def row_hasher(source: str, keys: tuple[str | None, ...]) -> Callable[[Sequence[object]], str]:
+    """`row_hash` for one file's columns: the column positions worked out once. The hash is
+    of the source and the stripped text of each recognised cell, in the order of their keys,
+    joined by \x1f; a row of text cells (CSV) skips `_cell_text`."""
+    order = tuple(i for _k, i in sorted((k, i) for i, k in enumerate(keys) if k is not None))
+    if not order:
+        return lambda cells: _sha1(source)
+    width = max(order) + 1
+    pick = operator.itemgetter(*order) if len(order) > 1 else lambda cells: (cells[order[0]],)
+
+    def digest(cells: Sequence[object]) -> str:
+        if len(cells) >= width:
+            try:
+                joined = "\x1f".join([cell.strip() for cell in pick(cells)])
+            except (AttributeError, TypeError):  # a number, a date or a blank (workbooks)
+                pass
+            else:
+                return _sha1(f"{source}\x1f{joined}")
+        n = len(cells)
+        parts = [source, *(_cell_text(cells[i]).strip() if i < n else "" for i in order)]
+        return _sha1("\x1f".join(parts))
+
+    return digest
+
+
+def _sha1(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def store_rejections(batch: ImportBatch, rejections: Sequence[Rejection]) -> None:
@@ -241,7 +263,7 @@ class Engine:
         for row_number, cells in chunk:
             raw_id = cells[self.id_col] if 0 <= self.id_col < len(cells) else ""
             try:
-                number = normalise_id(raw_id)
+                number = normalise_id(raw_id, self.today)
             except ValueError as exc:
                 self._reject(row_number, cells, id_header, str(exc))
                 continue
@@ -255,17 +277,18 @@ class Engine:
             self.seen[index] = row_number
             keyed.append((row_number, cells, number, index))
 
+        hasher = row_hasher(self.source, tuple(self.keys))
         existing: dict[str, tuple[int, int]] = {}
         hashes: dict[int, str | None] = {}
         for pk, idx, region_id, last_hash in self._known([k[3] for k in keyed]):
             existing[idx] = (pk, region_id)
             hashes[pk] = last_hash
 
-        to_create: list[tuple[int, Sequence[object], str, str]] = []
+        to_create: list[NewRow] = []
         to_update: list[tuple[ChildRow, Sequence[object], int, str]] = []
-        for row_number, cells, _number, index in keyed:
+        for row_number, cells, number, index in keyed:
             found = existing.get(index)
-            digest = row_hash(self.source, self.keys, cells)
+            digest = hasher(cells)
             if found is not None:
                 child_pk, region_id = found
                 village = self.villages.get(region_id)
@@ -282,12 +305,10 @@ class Engine:
                     self._result(row_number, "unchanged", child_pk)
                     continue
             if found is None:
-                to_create.append((row_number, cells, digest, index))  # parsed and built by the builder
+                to_create.append((row_number, cells, digest, number, index))  # built by the builder
                 continue
             try:
-                parsed = parse_row(
-                    row_number, cells, self.keys, self.headers, self.resolver, today=self.today
-                )
+                parsed = self.builder.parse(row_number, cells, number)
             except RowRejected as exc:
                 self._reject(row_number, cells, exc.column, exc.reason)
                 continue
@@ -328,8 +349,10 @@ class Engine:
         child = connection.ops.quote_name(Child._meta.db_table)
         params: list[Any] = []
         if connection.vendor == "postgresql":
-            last_hash, where = "c.source_hashes ->> %s", "c.id_number_index = ANY(%s)"
-            params += [self.source, indexes]
+            # The indexes as one array literal (they are hex): a list parameter would be
+            # quoted value by value on the client, a thousand times per chunk.
+            last_hash, where = "c.source_hashes ->> %s", "c.id_number_index = ANY(%s::text[])"
+            params += [self.source, "{" + ",".join(indexes) + "}"]
         else:
             last_hash = "json_extract(c.source_hashes, %s)"
             where = f"c.id_number_index IN ({', '.join(['%s'] * len(indexes))})"

@@ -187,21 +187,8 @@ _SCIENTIFIC = re.compile(r"\d+(?:\.\d*)?E[+-]?\d+|\d{15,}\.\d*", re.ASCII)
 
 # The engine reads each row's ID number twice (normalise_id to find the child, then parse_row):
 # remember the last few thousand valid ones.
-_ID_MEMO: dict[tuple[type, object, datetime.date], idnumber.IdNumberInfo] = {}
-_ID_MEMO_LIMIT = 8192
-
-
 def _id_info(value: object, today: datetime.date) -> idnumber.IdNumberInfo:
-    if type(value) is not str and type(value) is not int:
-        return _parse_id(value, today)
-    memo_key = (type(value), value, today)
-    info = _ID_MEMO.get(memo_key)
-    if info is None:
-        info = _parse_id(value, today)
-        if len(_ID_MEMO) >= _ID_MEMO_LIMIT:
-            _ID_MEMO.clear()
-        _ID_MEMO[memo_key] = info
-    return info
+    return _parse_id(value, today)
 
 
 def _parse_id(value: object, today: datetime.date) -> idnumber.IdNumberInfo:
@@ -231,10 +218,18 @@ def _parse_id(value: object, today: datetime.date) -> idnumber.IdNumberInfo:
         raise ValueError(str(exc)) from None
 
 
-def normalise_id(value: object) -> str:
-    """The 18-character ID number of a cell (checksum valid, upper-case X); raises ValueError
-    with a Chinese message."""
-    return _id_info(value, datetime.date.today()).number
+def _checked_id_info(number: str) -> idnumber.IdNumberInfo:
+    """What a number that normalise_id returned says (it was checked there)."""
+    birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    return idnumber.IdNumberInfo(
+        number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F", region_code=number[:6]
+    )
+
+
+def normalise_id(value: object, today: datetime.date | None = None) -> str:
+    """The 18-character ID number of a cell (checksum valid, upper-case X, born by `today`);
+    raises ValueError with a Chinese message."""
+    return _parse_id(value, today or datetime.date.today()).number
 
 
 # ---------------------------------------------------------------------------------------------
@@ -678,8 +673,10 @@ def parse_row(
     resolver: RegionResolver,
     *,
     today: datetime.date,
+    id_number: str = "",
 ) -> ChildRow:
-    """One data row → a ChildRow with canonical values; raises RowRejected."""
+    """One data row → a ChildRow with canonical values; raises RowRejected. `id_number` is the
+    row's ID number when the caller has already normalised and checked it (normalise_id)."""
     plan = _plan_for(keys)
     where = plan.where
 
@@ -697,12 +694,14 @@ def parse_row(
         raise reject("name", "姓名为空")
     if name[0] in _FORMULA_STARTS:
         raise reject("name", f"姓名不能以“{name[0]}”开头")
-    if not _cell_text(cells, plan.id_at):
-        raise reject("id_number", "身份证号为空")
-    try:
-        info = _id_info(cells[plan.id_at], today)
-    except ValueError as exc:
-        raise reject("id_number", str(exc)) from None
+    info = _checked_id_info(id_number) if id_number else None
+    if info is None or info.birth_date > today:  # checked against another day: check again
+        if not _cell_text(cells, plan.id_at):
+            raise reject("id_number", "身份证号为空")
+        try:
+            info = _id_info(cells[plan.id_at], today)
+        except ValueError as exc:
+            raise reject("id_number", str(exc)) from None
 
     values: dict[str, object] = {"name": name}
     origin: dict[str, str] = {}  # boolean key → the column that set it

@@ -19,6 +19,6 @@ def init(payload: bytes) -> None:
     _BUILDER = pickle.loads(payload)  # noqa: S301 — made by the parent process a moment ago
 
 
-def build(rows: list[tuple[int, Sequence[object], str, str]], ids: Sequence[int] | None) -> Any:
+def build(rows: list[tuple[int, Sequence[object], str, str, str]], ids: Sequence[int] | None) -> Any:
     assert _BUILDER is not None, "worker not initialised"
     return _BUILDER.build(rows, ids)
