@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from aixin.alerts.models import AlertKind
 from aixin.alerts.services import raise_alerts, raise_handover_alerts, resolve_satisfied
@@ -42,19 +42,17 @@ def _unpaired(batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any
     from aixin.pairing.models import OPEN_STATUSES, Pairing
 
     open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
-    qs = (
-        children.filter(care_tier__in=INDIVIDUAL_TIERS)
-        .exclude(Exists(open_pairing))
-        .annotate(newly=_changed(changes, CREATED, "care_tier"))
-        .only(*CHILD_FIELDS, "care_tier")
+    qs = children.filter(care_tier__in=INDIVIDUAL_TIERS).exclude(Exists(open_pairing))
+    newly = _changed(changes, CREATED, "care_tier")
+    # Worded by the database: an import can leave a hundred thousand children unpaired.
+    message = Case(
+        *(
+            When(Q(care_tier=tier) & when, then=Value(f"{prefix}{label}关爱，尚未结对爱心妈妈"))
+            for tier, label in ((CareTier.ONE_TO_ONE, "一对一"), (CareTier.MANY_TO_ONE, "多对一"))
+            for when, prefix in ((newly, "新纳入"), (~newly, "需"))
+        ),
+        output_field=CharField(),
     )
-
-    def message(child: Any) -> str:
-        tier = "一对一" if child.care_tier == CareTier.ONE_TO_ONE else "多对一"
-        if child.newly:
-            return f"新纳入{tier}关爱，尚未结对爱心妈妈"
-        return f"需{tier}关爱，尚未结对爱心妈妈"
-
     return raise_alerts(AlertKind.UNPAIRED, qs, message, batch=batch)
 
 

@@ -40,6 +40,20 @@ def test_a_new_many_to_one_child_is_named_as_such_in_the_alert(tree):
     assert [a.message for a in open_alerts(child)] == ["新纳入多对一关爱，尚未结对爱心妈妈"]
 
 
+def test_a_child_already_needing_a_mother_is_reminded_once_in_the_words_for_a_known_child(tree):
+    batch = make_batch(tree)
+    child = factories.make_child(tree.village_a1, difficulty_life=True)
+    change(batch, child, "school", "旧小学", "新小学")
+
+    assert after_batch(batch, today=TODAY)["unpaired"] == 1
+    assert [a.message for a in open_alerts(child)] == ["需一对一关爱，尚未结对爱心妈妈"]
+    # The next batch touching her opens no second alert while this one is open.
+    again = make_batch(tree)
+    change(again, child, "grade", "三年级", "四年级")
+    assert after_batch(again, today=TODAY)["unpaired"] == 0
+    assert len(open_alerts(child)) == 1
+
+
 def test_group_children_and_children_already_paired_raise_no_unpaired_alert(tree):
     batch = make_batch(tree)
     group_child = factories.make_child(tree.village_a1, name="团体童")
