@@ -111,6 +111,13 @@ _COLUMNS = ("child_id", "region_id", "town_id", "district_id", "message", "due_o
 _FIXED = ("kind", "status", "batch_id", "created_at", "resolution")
 
 
+def _insert_into() -> str:
+    """The head of an INSERT of open alerts: the columns of _COLUMNS, then _FIXED."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in (*_COLUMNS, *_FIXED))
+    return f"INSERT INTO {quote(Alert._meta.db_table)} ({names}) "
+
+
 def _insert_open(kind: str, rows: list[tuple[Any, ...]], batch_id: int | None, now: datetime.datetime) -> int:
     """Insert open alerts, skipping children that have one of `kind` open already (a plain list
     was not filtered by the database, and a concurrent batch may have opened the same alert
@@ -119,16 +126,12 @@ def _insert_open(kind: str, rows: list[tuple[Any, ...]], batch_id: int | None, n
     thousands at once. Returns how many were opened."""
     if not rows:
         return 0
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in (*_COLUMNS, *_FIXED))
     fixed = [kind, AlertStatus.OPEN, batch_id, connection.ops.adapt_datetimefield_value(now), ""]
-    table = quote(Alert._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             columns = list(zip(*rows, strict=True))
             cursor.execute(
-                f"INSERT INTO {table} ({names}) "  # noqa: S608
-                "SELECT u.*, %s, %s, %s::bigint, %s::timestamptz, %s "
+                _insert_into() + "SELECT u.*, %s, %s, %s::bigint, %s::timestamptz, %s "
                 "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], "
                 "%s::date[]) u "
                 "ON CONFLICT DO NOTHING",
@@ -137,7 +140,7 @@ def _insert_open(kind: str, rows: list[tuple[Any, ...]], batch_id: int | None, n
             return max(int(cursor.rowcount), 0)
         placeholders = ", ".join(["%s"] * (len(_COLUMNS) + len(_FIXED)))
         cursor.executemany(  # SQLite sums the rows each statement inserted
-            f"INSERT INTO {table} ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING",  # noqa: S608
+            _insert_into() + f"VALUES ({placeholders}) ON CONFLICT DO NOTHING",
             [[*row[:5], connection.ops.adapt_datefield_value(row[5]), *fixed] for row in rows],
         )
         return max(int(cursor.rowcount), 0)
@@ -158,16 +161,14 @@ def _insert_open_from(
         .order_by()
     )
     select, params = qs.query.sql_with_params()
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(c) for c in (*_COLUMNS, *_FIXED))
     ops = connection.ops
     fixed = [ops.adapt_datefield_value(due_on), kind, AlertStatus.OPEN, batch_id]
     fixed += [ops.adapt_datetimefield_value(timezone.now()), ""]
     cast = ("::date", "::bigint", "::timestamptz") if connection.vendor == "postgresql" else ("", "", "")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(Alert._meta.db_table)} ({names}) "  # noqa: S608
-            f"SELECT s.*, %s{cast[0]}, %s, %s, %s{cast[1]}, %s{cast[2]}, %s FROM ({select}) s "
+            _insert_into()  # noqa: S608 — the select is Django's, the values are parameters
+            + f"SELECT s.*, %s{cast[0]}, %s, %s, %s{cast[1]}, %s{cast[2]}, %s FROM ({select}) s "  # noqa: S608
             # WHERE: SQLite would read ON as a join condition of the SELECT.
             "WHERE true ON CONFLICT DO NOTHING",
             [*fixed, *params],

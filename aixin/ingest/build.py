@@ -10,7 +10,6 @@ to insert (child, parent conditions, guardian) as `bulk.new` namespaces.
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import pickle
 from collections import deque
@@ -104,8 +103,8 @@ class Builder:
     actor_id: int | None
     batch_id: int | None = None
     reason: str = ""  # of the history rows: "民政数据导入"
-    _sources_json: dict[tuple[str, ...], bulk.RawJson] = field(default_factory=dict, repr=False)
-    _lists_json: dict[tuple[str, ...], bulk.RawJson] = field(default_factory=dict, repr=False)
+    # JSON columns as rendered, by what they hold: the same few values come back row after row.
+    _rendered: dict[tuple[str, tuple[str, ...]], bulk.RawJson] = field(default_factory=dict, repr=False)
 
     def header_of(self, *keys: str) -> str:
         for key in keys:
@@ -187,22 +186,13 @@ class Builder:
     def created_note(self) -> str:
         return f"新建档案（{self.reason}）"
 
-    def sources_json(self, names: tuple[str, ...]) -> bulk.RawJson:
-        """Child.field_sources of a new child: every field it has from this source. The same
-        few sets of names come back row after row: rendered once each."""
-        text = self._sources_json.get(names)
+    def rendered(self, kind: str, items: tuple[str, ...]) -> bulk.RawJson:
+        """A JSON column of a new child, rendered once per value: "sources" (Child.field_sources:
+        each of `items` from this source) or "list" (a list of `items`)."""
+        text = self._rendered.get((kind, items))
         if text is None:
-            text = self._sources_json[names] = bulk.RawJson(
-                json.dumps(dict.fromkeys(names, self.source), ensure_ascii=False, separators=(",", ":"))
-            )
-        return text
-
-    def list_json(self, items: tuple[str, ...]) -> bulk.RawJson:
-        text = self._lists_json.get(items)
-        if text is None:
-            text = self._lists_json[items] = bulk.RawJson(
-                json.dumps(list(items), ensure_ascii=False, separators=(",", ":"))
-            )
+            value = dict.fromkeys(items, self.source) if kind == "sources" else list(items)
+            text = self._rendered[(kind, items)] = bulk.raw_json(value)
         return text
 
     def change(self, child_pk: int | None, name: str, old: str, new: str, now: datetime.datetime) -> Any:
@@ -290,7 +280,7 @@ class Builder:
         return ""
 
     def new_child(
-        self, parsed: ChildRow, now: datetime.datetime, *, index: str = ""
+        self, parsed: ChildRow, now: datetime.datetime, *, index: str
     ) -> tuple[Any, list[Any], str]:
         values = parsed.values
         number = parsed.id_number
@@ -300,7 +290,7 @@ class Builder:
         child.name = str(values["name"])
         child.name_pinyin = search_key(child.name)
         child.id_number_encrypted = encrypt(number, context=derive.ID_CONTEXT)
-        child.id_number_index = index or derive.id_number_index(number)
+        child.id_number_index = index
         child.id_number_masked = mask_id(number)
         child.birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         child.sex = "M" if int(number[16]) % 2 else "F"
@@ -325,14 +315,14 @@ class Builder:
         if any(k in values for k in ("guardian_name", "guardian_phone", "guardian_relation")):
             sources.append("guardian")
         derive.set_notes(child, str(values.get("notes", "")))
-        child.field_sources = self.sources_json(tuple(sources))
+        child.field_sources = self.rendered("sources", tuple(sources))
         conds = self.conditions_for(values, now)
         rule_conds = [
             rules.Condition(parent=c.parent, kind=c.kind, started_on=c.started_on, term_months=c.term_months)
             for c in conds
         ]
         derive.apply_rules(child, rule_conds, today=self.today)
-        child.other_difficulty_reasons = self.list_json(tuple(child.other_difficulty_reasons))
+        child.other_difficulty_reasons = self.rendered("list", tuple(child.other_difficulty_reasons))
         return child, conds, self.category_problem(child, values, rule_conds)
 
     def guardian_for(self, values: dict[str, Any], child_id: int | None, now: datetime.datetime) -> Any:

@@ -174,6 +174,7 @@ class Engine:
         self.done = 0
         self.seen: dict[str, int] = {}  # id index → first row number in this batch
         self.id_col = self.keys.index("id_number") if "id_number" in self.keys else -1
+        self.row_hash = row_hasher(self.source, tuple(self.keys))
         self.villages = {
             pk: Village(pk, path, town_id, district_id)
             for pk, path, town_id, district_id in Region.objects.filter(
@@ -277,7 +278,6 @@ class Engine:
             self.seen[index] = row_number
             keyed.append((row_number, cells, number, index))
 
-        hasher = row_hasher(self.source, tuple(self.keys))
         existing: dict[str, tuple[int, int]] = {}
         hashes: dict[int, str | None] = {}
         for pk, idx, region_id, last_hash in self._known([k[3] for k in keyed]):
@@ -288,7 +288,7 @@ class Engine:
         to_update: list[tuple[ChildRow, Sequence[object], int, str]] = []
         for row_number, cells, number, index in keyed:
             found = existing.get(index)
-            digest = hasher(cells)
+            digest = self.row_hash(cells)
             if found is not None:
                 child_pk, region_id = found
                 village = self.villages.get(region_id)

@@ -187,10 +187,6 @@ _SCIENTIFIC = re.compile(r"\d+(?:\.\d*)?E[+-]?\d+|\d{15,}\.\d*", re.ASCII)
 
 # The engine reads each row's ID number twice (normalise_id to find the child, then parse_row):
 # remember the last few thousand valid ones.
-def _id_info(value: object, today: datetime.date) -> idnumber.IdNumberInfo:
-    return _parse_id(value, today)
-
-
 def _parse_id(value: object, today: datetime.date) -> idnumber.IdNumberInfo:
     if isinstance(value, float):
         raise ValueError(ID_STORED_AS_NUMBER)
@@ -216,14 +212,6 @@ def _parse_id(value: object, today: datetime.date) -> idnumber.IdNumberInfo:
                 f"{exc}（末三位为000，可能是身份证号曾被存成数字、末几位已丢失，请核对原始记录）"
             ) from None
         raise ValueError(str(exc)) from None
-
-
-def _checked_id_info(number: str) -> idnumber.IdNumberInfo:
-    """What a number that normalise_id returned says (it was checked there)."""
-    birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    return idnumber.IdNumberInfo(
-        number=number, birth_date=birth, sex="M" if int(number[16]) % 2 else "F", region_code=number[:6]
-    )
 
 
 def normalise_id(value: object, today: datetime.date | None = None) -> str:
@@ -694,12 +682,12 @@ def parse_row(
         raise reject("name", "姓名为空")
     if name[0] in _FORMULA_STARTS:
         raise reject("name", f"姓名不能以“{name[0]}”开头")
-    info = _checked_id_info(id_number) if id_number else None
+    info = idnumber.describe(id_number) if id_number else None
     if info is None or info.birth_date > today:  # checked against another day: check again
         if not _cell_text(cells, plan.id_at):
             raise reject("id_number", "身份证号为空")
         try:
-            info = _id_info(cells[plan.id_at], today)
+            info = _parse_id(cells[plan.id_at], today)
         except ValueError as exc:
             raise reject("id_number", str(exc)) from None
 

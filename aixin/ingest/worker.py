@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aixin.ingest.build import NewRow
 
 _BUILDER: Any = None
 
@@ -19,6 +22,6 @@ def init(payload: bytes) -> None:
     _BUILDER = pickle.loads(payload)  # noqa: S301 — made by the parent process a moment ago
 
 
-def build(rows: list[tuple[int, Sequence[object], str, str, str]], ids: Sequence[int] | None) -> Any:
+def build(rows: list[NewRow], ids: Sequence[int] | None) -> Any:
     assert _BUILDER is not None, "worker not initialised"
     return _BUILDER.build(rows, ids)

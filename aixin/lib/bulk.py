@@ -206,12 +206,15 @@ class RawJson(str):
     __slots__ = ()
 
 
+def raw_json(value: Any) -> RawJson:
+    """`value` rendered as compact JSON text."""
+    return RawJson(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
 def _copy_json(value: Any) -> str:
     if value is None:
         return NULL
-    if type(value) is RawJson:
-        return _copy_str(str(value))
-    return _copy_str(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    return _copy_str(str(value if type(value) is RawJson else raw_json(value)))
 
 
 def _json_value(value: Any) -> Any:

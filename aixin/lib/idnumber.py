@@ -77,6 +77,13 @@ def parse(raw: str, *, today: datetime.date | None = None) -> IdNumberInfo:
         raise IdNumberError("身份证号校验位不正确，请核对是否有数字录错")
     if not _known_region(number[:6]):
         raise IdNumberError(f"身份证号前6位地址码{number[:6]}不是已知的行政区划代码")
+    return describe(number, birth)
+
+
+def describe(number: str, birth: datetime.date | None = None) -> IdNumberInfo:
+    """What a number `parse` accepted says: birth date, sex and region (no checks here)."""
+    if birth is None:
+        birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     sex = "M" if int(number[16]) % 2 == 1 else "F"
     return IdNumberInfo(number=number, birth_date=birth, sex=sex, region_code=number[:6])
 
@@ -105,6 +112,7 @@ __all__ = [
     "IdNumberInfo",
     "age_on",
     "check_character",
+    "describe",
     "is_valid",
     "mask",
     "normalise",
