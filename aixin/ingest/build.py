@@ -155,10 +155,13 @@ class Builder:
                     continue
                 child_id = ids[n] if ids is not None else None
                 guardian = self.guardian_for(parsed.values, child_id, now)
-                changes = [self.change(child_id, "created", "", self.created_note, now)]
+                # The child's creation is its stamp (Child.created_batch), not a history row.
                 status = parsed.values.get("child_status")
-                if status:
-                    changes.append(self.change(child_id, "child_status", "", status_label(str(status)), now))
+                changes = (
+                    [self.change(child_id, "child_status", "", status_label(str(status)), now)]
+                    if status
+                    else []
+                )
                 if child_id is None:
                     built = Built(row_number, child=child, conds=conds, guardian=guardian)
                     built.changes = changes
@@ -181,10 +184,6 @@ class Builder:
         return parse_row(
             row_number, cells, self.keys, self.headers, self.resolver, today=self.today, id_number=id_number
         )
-
-    @property
-    def created_note(self) -> str:
-        return f"新建档案（{self.reason}）"
 
     def rendered(self, kind: str, items: tuple[str, ...]) -> bulk.RawJson:
         """A JSON column of a new child, rendered once per value: "sources" (Child.field_sources:
@@ -285,7 +284,12 @@ class Builder:
         values = parsed.values
         number = parsed.id_number
         child = bulk.new(
-            Child, created_by_id=self.actor_id, source=self.source, created_at=now, updated_at=now
+            Child,
+            created_by_id=self.actor_id,
+            created_batch_id=self.batch_id,
+            source=self.source,
+            created_at=now,
+            updated_at=now,
         )
         child.name = str(values["name"])
         child.name_pinyin = search_key(child.name)

@@ -5,7 +5,8 @@ Per chunk: the ID numbers are normalised and blind-indexed; rows whose source al
 very same cells (Child.source_hashes) are counted unchanged without being parsed; the rest
 are parsed (normalise.parse_row), checked against the batch's scope and either created in bulk
 (COPY on PostgreSQL) or merged field by field into the existing child (merge.MASTER priorities),
-with every change written to ChildChange with its source and batch.
+with every change written to ChildChange with its source and batch (a new child carries its
+batch as Child.created_batch instead of a history row).
 """
 
 from __future__ import annotations
@@ -419,8 +420,9 @@ class Engine:
         if not self.copy or self.counts.created + self.counts.updated < ANALYZE_FROM_ROWS:
             return
         quote = connection.ops.quote_name
+        tables = [Child] + ([ChildChange] if self.counts.updated >= ANALYZE_FROM_ROWS else [])
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {quote(Child._meta.db_table)}, {quote(ChildChange._meta.db_table)}")
+            cursor.execute(f"ANALYZE {', '.join(quote(m._meta.db_table) for m in tables)}")
 
     def _find_suspects(self) -> None:
         """Duplicate suspects of the children this batch created: same name in pinyin, birth
@@ -429,22 +431,20 @@ class Engine:
         if not self.counts.created:
             return
         quote = connection.ops.quote_name
-        suspect, child, change = (quote(m._meta.db_table) for m in (DuplicateSuspect, Child, ChildChange))
+        suspect, child = (quote(m._meta.db_table) for m in (DuplicateSuspect, Child))
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {suspect} "  # noqa: S608
                 "(batch_id, child_id, other_id, district_id, status, note, created_at) "
                 "SELECT %s, n.id, o.id, n.district_id, %s, '', %s "
                 f"FROM {child} n JOIN {child} o ON o.dedupe_key = n.dedupe_key AND o.id < n.id "
-                "WHERE n.dedupe_key <> '' AND n.id IN "
-                f"(SELECT child_id FROM {change} WHERE batch_id = %s AND field = %s) "
+                "WHERE n.created_batch_id = %s AND n.dedupe_key <> '' "
                 "ON CONFLICT DO NOTHING",
                 [
                     self.batch.pk,
                     SuspectStatus.OPEN,
                     connection.ops.adapt_datetimefield_value(timezone.now()),
                     self.batch.pk,
-                    "created",
                 ],
             )
             self.counts.suspects += max(cursor.rowcount, 0)

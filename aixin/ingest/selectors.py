@@ -16,6 +16,7 @@ from aixin.accounts.access import (
 )
 from aixin.ingest.columns import SOURCE_LABELS
 from aixin.ingest.models import BatchStatus, DuplicateSuspect, ImportBatch, ImportRejection, SuspectStatus
+from aixin.registry.models import ChildChange
 
 REJECTIONS_SHOWN = 200
 ACTIVE_STATUSES = (BatchStatus.QUEUED, BatchStatus.RUNNING)
@@ -108,9 +109,27 @@ def visible_batch_ids(user: Any, ids: Iterable[int | None]) -> set[int]:
     return set(import_batches_visible_to(user).filter(pk__in=wanted).values_list("pk", flat=True))
 
 
-def annotate_history(user: Any, changes: list[Any]) -> None:
-    """Set `source_label` and `batch_visible` on each ChildChange of a child file."""
-    visible = visible_batch_ids(user, (c.batch_id for c in changes))
-    for change in changes:
-        change.source_label = source_label(change.source)
-        change.batch_visible = change.batch_id in visible
+def child_history(user: Any, child: Any, changes: list[Any]) -> list[Any]:
+    """The history lines of a child file: its ChildChange rows, newest first, then the child's
+    creation by a department batch (kept on the child as `created_batch`); each with
+    `source_label` and `batch_visible` (whether the user may open the batch)."""
+    lines = list(changes)
+    if child.created_batch_id is not None:
+        label = source_label(child.source)
+        lines.append(
+            ChildChange(
+                child=child,
+                field="created",
+                new_value=f"新建档案（{label}数据导入）",
+                source=child.source,
+                reason=f"{label}数据导入",
+                batch_id=child.created_batch_id,
+                changed_by_id=child.created_by_id,
+                created_at=child.created_at,
+            )
+        )
+    visible = visible_batch_ids(user, (c.batch_id for c in lines))
+    for line in lines:
+        line.source_label = source_label(line.source)
+        line.batch_visible = line.batch_id in visible
+    return lines

@@ -1,9 +1,9 @@
 """Alerts raised by what a department batch did to the registry (R-4.5).
 
 `after_batch` is called by the import engine inside the batch's transaction, after every row is
-written. It reads what the batch did from the batch's ChildChange rows (a "created" row for a
-child the batch created, one row per changed tracked field otherwise) and from the children as
-they now are, and opens alerts with set-based queries: a handful of queries per alert kind plus
+written. It reads what the batch did from the children it created (Child.created_batch), the
+batch's ChildChange rows (one per changed tracked field of the others) and the children as they
+now are, and opens alerts with set-based queries: a handful of queries per alert kind plus
 one per few thousand alerts written, whatever the size of the batch. It never changes a child.
 """
 
@@ -21,7 +21,6 @@ from aixin.ingest.models import ImportBatch
 from aixin.pairing.services import PAIRABLE_TIERS as INDIVIDUAL_TIERS
 from aixin.registry.models import CareTier, Child, ChildChange, ChildStatus, SchoolStage
 
-CREATED = "created"
 # Sources whose every record asks for a risk review (court and procuratorate data).
 JUSTICE_SOURCES = (Source.COURT, Source.PROCURATORATE)
 # What a 儿童状态 change may say that asks for leaving the register: (words or keys, as said).
@@ -38,12 +37,17 @@ def _changed(changes: QuerySet[Any], *fields: str, **extra: Any) -> Exists:
     return Exists(changes.filter(child=OuterRef("pk"), field__in=fields, **extra))
 
 
+def _created_or_changed(batch: ImportBatch, changes: QuerySet[Any], field: str) -> Q:
+    """The child is new in the batch, or the batch changed `field`."""
+    return Q(created_batch=batch) | Q(_changed(changes, field))
+
+
 def _unpaired(batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any]) -> int:
     from aixin.pairing.models import OPEN_STATUSES, Pairing
 
     open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
     qs = children.filter(care_tier__in=INDIVIDUAL_TIERS).exclude(Exists(open_pairing))
-    newly = _changed(changes, CREATED, "care_tier")
+    newly = _created_or_changed(batch, changes, "care_tier")
     # Worded by the database: an import can leave a hundred thousand children unpaired.
     message = Case(
         *(
@@ -60,7 +64,7 @@ def _retiered(batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any
     tier_changes = changes.filter(child=OuterRef("pk"), field="care_tier")
     qs = (
         children.filter(Exists(tier_changes))
-        .exclude(_changed(changes, CREATED))
+        .exclude(created_batch=batch)
         .annotate(
             tier_from=Subquery(tier_changes.order_by("pk").values("old_value")[:1]),
             tier_to=Subquery(tier_changes.order_by("-pk").values("new_value")[:1]),
@@ -81,8 +85,8 @@ def _retiered(batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any
 def _risk_review(batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any]) -> int:
     # A change to the field (or a new child) and the value the child now has: no reliance on
     # the display words of the history.
-    dropped = Q(school_stage=SchoolStage.DROPPED_OUT) & _changed(changes, CREATED, "school_stage")
-    justice = Q(is_justice_involved=True) & _changed(changes, CREATED, "is_justice_involved")
+    dropped = Q(school_stage=SchoolStage.DROPPED_OUT) & _created_or_changed(batch, changes, "school_stage")
+    justice = Q(is_justice_involved=True) & _created_or_changed(batch, changes, "is_justice_involved")
     from_justice = batch.source in JUSTICE_SOURCES
     qs = children if from_justice else children.filter(dropped | justice)
     qs = qs.annotate(dropped=dropped, justice=justice).only(*CHILD_FIELDS)
@@ -150,11 +154,14 @@ def _close_proposals(batch: ImportBatch, children: QuerySet[Any], changes: Query
 def after_batch(batch: ImportBatch, *, today: datetime.date) -> dict[str, int]:
     """Open the alerts the batch calls for; returns how many were opened, per alert kind."""
     changes = ChildChange.objects.filter(batch=batch)
-    touched = changes.values("child_id")
+    changed = changes.order_by().values("child_id")
+    # A union, not an OR: each half by its own index, whatever the size of the registry.
+    touched = changed.union(Child.objects.filter(created_batch=batch).order_by().values("pk"))
     children = Child.objects.filter(pk__in=touched, status=ChildStatus.ACTIVE)
 
-    # What the batch settled (a tier no longer individual, say) closes before new alerts open.
-    resolve_satisfied(children=touched)
+    # What the batch settled (a tier no longer individual, say) closes before new alerts open
+    # (a child the batch created has no alert yet).
+    resolve_satisfied(children=changed)
     return {
         AlertKind.UNPAIRED.value: _unpaired(batch, children, changes),
         AlertKind.RETIERED.value: _retiered(batch, children, changes),

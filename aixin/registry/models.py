@@ -164,6 +164,18 @@ class Child(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The department batch that created the record (its first line of history and the batch's
+    # triggers), kept here rather than as a history row: a row per child of a 500,000-row
+    # import. No database key (batches are never deleted), as for Alert.town.
+    created_batch = models.ForeignKey(
+        "ingest.ImportBatch",
+        verbose_name=_("建档批次"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

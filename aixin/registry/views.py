@@ -29,7 +29,7 @@ from aixin.audit.exports import export_begin
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.ingest.columns import COLUMNS
-from aixin.ingest.selectors import annotate_history
+from aixin.ingest.selectors import child_history
 from aixin.lib.errors import DomainError
 from aixin.lib.excel import workbook_bytes
 from aixin.lib.idnumber import age_on
@@ -235,10 +235,10 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     related = selectors.child_file(user=request.user, child=child)
     conditions = derive.conditions_of(child)
+    related["changes"] = child_history(request.user, child, related["changes"])
     labels = _field_labels()
     for change in related["changes"]:
         change.field_label = labels.get(change.field, change.field)
-    annotate_history(request.user, related["changes"])
     propose_url = (
         _propose_url(child.pk)
         if may_manage(request.user)
@@ -316,6 +316,7 @@ def _field_labels() -> dict[str, str]:
             "parent_condition": _("父母情形"),
             "tier_override": _("人工调整关爱类型"),
             "name_pinyin": _("拼音"),
+            "created": _("建档"),
         }
     )
     # Department data names some values by their column (e.g. 监护人电话).

@@ -30,8 +30,10 @@ def change(batch: ImportBatch, child: Any, field: str, old: str = "", new: str =
     )
 
 
-def created(batch: ImportBatch, child: Any) -> ChildChange:
-    return change(batch, child, "created", new=child.name)
+def created(batch: ImportBatch, child: Any) -> None:
+    """The batch created the child (as the import stamps it)."""
+    type(child).objects.filter(pk=child.pk).update(created_batch=batch)
+    child.created_batch = batch
 
 
 def born_turning_18_in(days: int, today: datetime.date = TODAY) -> datetime.date:

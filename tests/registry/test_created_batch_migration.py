@@ -1,0 +1,68 @@
+"""Migration registry 0009: an imported child's "created" history row becomes the stamp
+Child.created_batch (and back)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from aixin.registry.models import Child, ChildChange
+
+BEFORE = ("registry", "0008_child_source_hashes")
+AFTER = ("registry", "0009_child_created_batch")
+
+
+@pytest.mark.skipif(
+    "postgresql" in settings.DATABASES["default"]["ENGINE"],
+    reason="a transactional test ends with a flush, and PostgreSQL refuses to TRUNCATE the audit log",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_created_history_row_becomes_the_childs_batch_and_comes_back_on_reverse():
+    from aixin.regions.models import Region, RegionLevel
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([BEFORE])
+    old = executor.loader.project_state([BEFORE]).apps
+    village = Region.objects.create(code="500101001001", name="红花村", level=RegionLevel.VILLAGE, path="x/")
+    batch = old.get_model("ingest", "ImportBatch").objects.create(source="civil_affairs", scope_id=village.pk)
+    old_child = old.get_model("registry", "Child")
+
+    def child(n: int) -> int:
+        return old_child.objects.create(
+            name=f"王小花{n}",
+            name_pinyin="wangxiaohua wxh",
+            id_number_encrypted="x",
+            id_number_index=f"i{n}",
+            id_number_masked="5001**",
+            birth_date=datetime.date(2015, 1, 1),
+            sex="F",
+            region_id=village.pk,
+            town_id=village.pk,
+            district_id=village.pk,
+            derived_tier="group",
+            care_tier="group",
+        ).pk
+
+    imported, manual = child(1), child(2)
+    history = old.get_model("registry", "ChildChange").objects
+    history.create(
+        child_id=imported, field="created", new_value="新建档案（民政数据导入）", batch_id=batch.pk
+    )
+    history.create(child_id=imported, field="school", new_value="一小", batch_id=batch.pk)
+    history.create(child_id=manual, field="name", new_value="王小花2", source="manual")
+
+    MigrationExecutor(connection).migrate([AFTER])
+    assert Child.objects.get(pk=imported).created_batch_id == batch.pk
+    assert Child.objects.get(pk=manual).created_batch_id is None
+    assert sorted(ChildChange.objects.values_list("field", flat=True)) == ["name", "school"]
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([BEFORE])
+    back = executor.loader.project_state([BEFORE]).apps.get_model("registry", "ChildChange")
+    assert back.objects.filter(child_id=imported, field="created", batch_id=batch.pk).count() == 1
+    assert not back.objects.filter(child_id=manual, field="created").exists()
+    MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
