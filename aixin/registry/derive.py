@@ -7,12 +7,13 @@ child encrypts, indexes, masks and derives in exactly the same way.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from aixin.lib import crypto
-from aixin.lib.idnumber import IdNumberInfo
+from aixin.lib.idnumber import IdNumberInfo, age_on
 from aixin.lib.idnumber import mask as mask_id
 from aixin.lib.pinyin import search_key
 from aixin.registry.rules import (
@@ -149,21 +150,39 @@ def conditions_of(child: Any) -> list[Condition]:
 def apply_rules(child: Any, conditions: Iterable[Condition], *, today: datetime.date | None = None) -> None:
     """Set the derived categories and the care tier (keeping a recorded override)."""
     today = today or datetime.date.today()
-    conds = list(conditions)
-    child.is_de_facto_unsupported = is_de_facto_unsupported(
-        conds, birth_date=child.birth_date, full_time_student=child.full_time_student, today=today
+    unsupported, orphan, left_behind, both_away = _categories(
+        tuple(conditions),
+        age_on(child.birth_date, today),
+        bool(child.full_time_student),
+        child.household_type == "rural",
+        today,
     )
-    if is_orphan(conds, birth_date=child.birth_date, today=today):
+    child.is_de_facto_unsupported = unsupported
+    if orphan:
         child.is_scattered_orphan = True
-    child.is_left_behind = is_left_behind(
-        conds, birth_date=child.birth_date, rural=child.household_type == "rural", today=today
-    )
-    child.parents_both_away = any(c.kind == "working_away" and c.parent == "father" for c in conds) and any(
-        c.kind == "working_away" and c.parent == "mother" for c in conds
-    )
+    child.is_left_behind = left_behind
+    child.parents_both_away = both_away
     child.derived_tier = derive_tier(tier_inputs(child))
     child.care_tier = child.tier_override or child.derived_tier
     child.dedupe_key = dedupe_key(child.name_pinyin, child.birth_date, child.region_id)
+
+
+@functools.lru_cache(maxsize=4096)
+def _categories(
+    conds: tuple[Condition, ...], age: int, full_time_student: bool, rural: bool, today: datetime.date
+) -> tuple[bool, bool, bool, bool]:
+    """(de facto unsupported, orphan, left behind, both parents away for work) by the rules.
+
+    The rules see a birth date only through the age on `today`, so one birth date of that age
+    stands for all and the answer is kept: an import asks the same few questions of every row."""
+    born = datetime.date(today.year - age, today.month, 1)
+    return (
+        is_de_facto_unsupported(conds, birth_date=born, full_time_student=full_time_student, today=today),
+        is_orphan(conds, birth_date=born, today=today),
+        is_left_behind(conds, birth_date=born, rural=rural, today=today),
+        any(c.kind == "working_away" and c.parent == "father" for c in conds)
+        and any(c.kind == "working_away" and c.parent == "mother" for c in conds),
+    )
 
 
 def dedupe_key(name_pinyin: str, birth_date: datetime.date | None, region_id: int | None) -> str:

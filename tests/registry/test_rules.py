@@ -149,3 +149,61 @@ def test_explanations_name_the_left_behind_reason():
     )
     assert lines[0] == "农村留守儿童：是。未满16周岁、农业户口，父亲：外出务工；母亲：外出务工"
     assert lines[1].startswith("事实无人抚养儿童：否")
+
+
+# ---------------------------------------------------------------------------------------------
+# derive.apply_rules keeps its answers by age: the same categories as the rules asked directly
+
+
+def test_apply_rules_gives_the_categories_of_the_rules_for_any_child_and_day():
+    from types import SimpleNamespace
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from aixin.registry import derive, rules
+
+    dates = st.dates(datetime.date(2000, 1, 1), datetime.date(2030, 12, 31))
+    conditions = st.lists(
+        st.builds(
+            Condition,
+            parent=st.sampled_from(["father", "mother"]),
+            kind=st.sampled_from(sorted(rules.KIND_LABELS)),
+            started_on=st.none() | dates,
+            term_months=st.none() | st.integers(0, 24),
+            disability_grade=st.none() | st.integers(1, 4),
+            disability_category=st.none() | st.integers(1, 7),
+            ended_on=st.none() | dates,
+        ),
+        max_size=4,
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(conds=conditions, birth=dates, today=dates, student=st.booleans(), rural=st.booleans())
+    def check(conds, birth, today, student, rural):
+        child = SimpleNamespace(
+            birth_date=birth,
+            full_time_student=student,
+            household_type="rural" if rural else "urban",
+            is_scattered_orphan=False,
+            name_pinyin="wang",
+            region_id=1,
+            tier_override="",
+            risk_psych_behaviour=False,
+            risk_harm_others=False,
+            risk_being_harmed=False,
+            difficulty_life=False,
+            difficulty_study=False,
+            difficulty_physical=False,
+            difficulty_mental=False,
+        )
+        derive.apply_rules(child, conds, today=today)
+        assert child.is_de_facto_unsupported == rules.is_de_facto_unsupported(
+            conds, birth_date=birth, full_time_student=student, today=today
+        )
+        assert child.is_scattered_orphan == rules.is_orphan(conds, birth_date=birth, today=today)
+        assert child.is_left_behind == rules.is_left_behind(conds, birth_date=birth, rural=rural, today=today)
+        away = {c.parent for c in conds if c.kind == rules.AWAY}
+        assert child.parents_both_away == (away == {"father", "mother"})
+
+    check()
