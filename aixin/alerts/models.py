@@ -44,8 +44,14 @@ class Alert(models.Model):
     due_on = models.DateField(_("期限"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # No index: nothing looks alerts up by who resolved them, and an import opens thousands.
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     resolution = models.CharField(_("处理说明"), max_length=300, blank=True)
 

@@ -38,7 +38,7 @@ from aixin.ingest.models import (
     ImportBatch,
     SuspectStatus,
 )
-from aixin.ingest.reading import MAX_FILE_BYTES, FileRejected, open_table
+from aixin.ingest.reading import MAX_FILE_BYTES, FileRejected, Table, open_table
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
 from aixin.regions.models import Region
 
@@ -229,7 +229,8 @@ def start_file_import(
         request=request,
     )
     if run_now:
-        return run_batch(batch.pk)
+        # The file was just checked and counted: no second pass over it before the import.
+        return run_batch(batch.pk, table=table)
     from aixin.ingest.tasks import run_import
 
     transaction.on_commit(lambda: run_import(batch.pk))
@@ -252,9 +253,12 @@ def _interrupt(batch_id: int) -> None:
     )
 
 
-def run_batch(batch_id: int, *, today: datetime.date | None = None) -> ImportBatch:
+def run_batch(
+    batch_id: int, *, today: datetime.date | None = None, table: Table | None = None
+) -> ImportBatch:
     """Run a queued file batch to the end (the task and the command line). Idempotent: a batch
-    already done is returned as it is."""
+    already done is returned as it is. `table`: the batch's file as start_file_import opened it
+    (the command line), saving a second pass over a large file."""
     batch = ImportBatch.objects.select_related("scope", "created_by").get(pk=batch_id)
     if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return batch
@@ -265,7 +269,8 @@ def run_batch(batch_id: int, *, today: datetime.date | None = None) -> ImportBat
     batch.status = BatchStatus.RUNNING
     _put_progress(batch.pk, 0, batch.total_rows)
     try:
-        table = open_table(batch.stored_path, filename=batch.file_name)
+        if table is None:
+            table = open_table(batch.stored_path, filename=batch.file_name)
         engine = Engine(
             batch,
             keys=table.keys,
