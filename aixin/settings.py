@@ -179,6 +179,9 @@ AIXIN_LOGIN_MAX_FAILURES = env_int("AIXIN_LOGIN_MAX_FAILURES", 5)
 AIXIN_LOGIN_MAX_FAILURES_PER_IP = env_int("AIXIN_LOGIN_MAX_FAILURES_PER_IP", 20)
 AIXIN_LOGIN_FAILURE_WINDOW_MINUTES = env_int("AIXIN_LOGIN_FAILURE_WINDOW_MINUTES", 15)
 AIXIN_LOCKOUT_MINUTES = env_int("AIXIN_LOCKOUT_MINUTES", 15)
+# Log-in attempts are security logs: kept at least 180 days (网络安全法 Art. 21: logs ≥ 6 months),
+# then deleted by a daily job (accounts.tasks.purge_login_attempts) — they hold names and addresses.
+AIXIN_LOGIN_ATTEMPT_RETENTION_DAYS = max(180, env_int("AIXIN_LOGIN_ATTEMPT_RETENTION_DAYS", 180))
 # Second factor (aixin.accounts.totp): a TOTP authenticator app for every role below; loving
 # mothers may set one up. AIXIN_TOTP_ENFORCED=0 only for development: nobody is then asked for a
 # code.

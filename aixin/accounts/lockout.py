@@ -183,3 +183,13 @@ def unlock(*, username: str = "", ip: str = "", by: str = "") -> int:
             LoginLock.objects.create(kind=kind, key=key, locked_until=now, unlocked_by=by[:150])
         ended += count
     return ended
+
+
+def purge_attempts(now: datetime.datetime | None = None) -> int:
+    """Delete the log-in attempts older than AIXIN_LOGIN_ATTEMPT_RETENTION_DAYS (never less than
+    180: they are security logs); returns how many. Far older than any failure window, so no
+    count or lock depends on them."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.AIXIN_LOGIN_ATTEMPT_RETENTION_DAYS)
+    deleted, _ = LoginAttempt.objects.filter(at__lt=cutoff).delete()
+    return deleted

@@ -161,6 +161,32 @@ def test_after_a_lock_runs_out_one_more_failure_does_not_lock_again(
     assert LoginLock.objects.count() == 1
 
 
+def test_log_in_attempts_are_kept_180_days_and_then_deleted_by_the_daily_job(
+    staff: User, client: Any, settings: Any
+) -> None:
+    from aixin.accounts.tasks import purge_login_attempts
+
+    now = timezone.now()
+    for days in (181, 179, 0):
+        LoginAttempt.objects.create(
+            username=f"old{days}", ip="10.0.0.9", outcome="failure", at=now - datetime.timedelta(days=days)
+        )
+    assert settings.AIXIN_LOGIN_ATTEMPT_RETENTION_DAYS == 180
+
+    assert purge_login_attempts.call_local() == 1
+    assert sorted(LoginAttempt.objects.values_list("username", flat=True)) == ["old0", "old179"]
+    assert purge_login_attempts.call_local() == 0  # a second run the same day deletes nothing
+
+    # A deployment may keep them longer; recent failures still count toward a lock.
+    settings.AIXIN_LOGIN_ATTEMPT_RETENTION_DAYS = 365
+    LoginAttempt.objects.create(username="old200", outcome="failure", at=now - datetime.timedelta(days=200))
+    assert lockout.purge_attempts() == 0
+    for _i in range(5):
+        post_login(client, staff.username, "wrong-Pass-1")
+    assert lockout.purge_attempts() == 0
+    assert "账号已锁定" in page(post_login(client, staff.username, PASSWORD))
+
+
 def test_failures_older_than_the_window_do_not_count(
     staff: User, client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
