@@ -31,6 +31,13 @@ SOURCE_LABELS: dict[str, str] = {
     Source.COURT: "法院",
     Source.PROCURATORATE: "检察院",
 }
+
+
+def import_reason(source: str) -> str:
+    """Why a batch of `source` wrote what it wrote, as its history lines say: "民政数据导入"."""
+    return f"{SOURCE_LABELS.get(source, source)}数据导入"
+
+
 SOURCES: tuple[str, ...] = tuple(SOURCE_LABELS)
 
 

@@ -36,7 +36,7 @@ from aixin.ingest.build import (
     status_label,
     worker_count,
 )
-from aixin.ingest.columns import SOURCE_LABELS
+from aixin.ingest.columns import SOURCE_LABELS, import_reason
 from aixin.ingest.models import (
     DuplicateSuspect,
     ImportBatch,
@@ -182,7 +182,7 @@ class Engine:
                 level=RegionLevel.VILLAGE
             ).values_list("pk", "path", "town_id", "district_id")
         }
-        self.reason = f"{self.source_label}数据导入"
+        self.reason = import_reason(batch.source)
         self.builder = Builder(
             source=self.source,
             source_label=self.source_label,

@@ -14,7 +14,7 @@ from aixin.accounts.access import (
     duplicate_suspects_visible_to,
     import_batches_visible_to,
 )
-from aixin.ingest.columns import SOURCE_LABELS
+from aixin.ingest.columns import SOURCE_LABELS, import_reason
 from aixin.ingest.models import BatchStatus, DuplicateSuspect, ImportBatch, ImportRejection, SuspectStatus
 from aixin.registry.models import ChildChange
 
@@ -115,14 +115,14 @@ def child_history(user: Any, child: Any, changes: list[Any]) -> list[Any]:
     `source_label` and `batch_visible` (whether the user may open the batch)."""
     lines = list(changes)
     if child.created_batch_id is not None:
-        label = source_label(child.source)
+        reason = import_reason(child.source)
         lines.append(
             ChildChange(
                 child=child,
                 field="created",
-                new_value=f"新建档案（{label}数据导入）",
+                new_value=f"新建档案（{reason}）",
                 source=child.source,
-                reason=f"{label}数据导入",
+                reason=reason,
                 batch_id=child.created_batch_id,
                 changed_by_id=child.created_by_id,
                 created_at=child.created_at,
