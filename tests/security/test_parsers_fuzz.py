@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import io
-import itertools
 import json
 import time
 import zipfile
@@ -358,7 +357,7 @@ def test_any_unsigned_or_badly_signed_push_is_refused_as_unauthorised(
     assert not ImportBatch.objects.exists()
 
 
-_STAMPS = itertools.count()
+_SIGNED: set[tuple[int, bytes]] = set()  # (timestamp, body) pairs already sent
 
 
 def _signed_body() -> bytes:
@@ -425,8 +424,11 @@ def test_any_correctly_signed_body_is_accepted_or_refused_with_a_client_error(
     from aixin.ingest import signing
 
     credential, secret = key
-    # A fresh timestamp each time: the same body signed at the same second is a replay (401).
-    stamp = int(time.time()) - next(_STAMPS) % 250
+    # A timestamp this body was not yet signed with: the same body at the same second is a
+    # replay (401). (Counting down from the clock alone repeats a pair when the clock ticks.)
+    now = int(time.time())
+    stamp = next(now - k for k in range(250) if (now - k, body) not in _SIGNED)
+    _SIGNED.add((stamp, body))
     headers = signing.signed_headers(key_id=credential.key_id, secret=secret, body=body, timestamp=stamp)
     response = _push(client, body, headers)
     assert response.status_code in (200, 400, 403, 409, 413, 422), (body[:200], response.status_code)
