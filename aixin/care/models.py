@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aixin.lib import crypto
+
 
 class Cadence(models.TextChoices):
     WEEK = "week", _("每周")
@@ -115,7 +117,9 @@ class CareRecord(models.Model):
     rules_mask = models.IntegerField(_("完成条目"), default=0)
     services = models.JSONField(_("服务内容"), default=list, blank=True)
     festival = models.CharField(_("节日"), max_length=30, blank=True)
-    notes = models.TextField(_("备注"), blank=True)
+    # What the loving mother wrote after a visit (what the child said, how the home looked):
+    # sealed at rest like the child's own notes; read and written through `notes`.
+    notes_encrypted = models.TextField(blank=True)
     photo = models.FileField(_("照片"), upload_to="care/%Y/%m/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -143,6 +147,22 @@ class CareRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
+
+    @property
+    def notes(self) -> str:
+        return crypto.decrypt(self.notes_encrypted, context=NOTES_CONTEXT)
+
+    @notes.setter
+    def notes(self, value: str) -> None:
+        self.notes_encrypted = seal_notes(value)
+
+
+NOTES_CONTEXT = crypto.context_of("care.CareRecord", "notes_encrypted")
+
+
+def seal_notes(notes: str) -> str:
+    """A care record's notes as stored ("" stays "")."""
+    return crypto.encrypt(notes or "", context=NOTES_CONTEXT)
 
 
 class CareComment(models.Model):

@@ -31,7 +31,8 @@ from faker import Faker
 
 from aixin.accounts.models import Role, User
 from aixin.activities.models import Activity, ActivityParticipation
-from aixin.care.models import CareRecord, CareRule, CareRuleProgress, Festival, SchoolTerm
+from aixin.care.models import CareRecord, CareRule, CareRuleProgress, Festival, SchoolTerm, seal_notes
+from aixin.lib.crypto import pinned_keyring
 from aixin.lib.idnumber import IdNumberInfo, check_character
 from aixin.pairing.models import GuardianConsent, Pairing, PairingStatus
 from aixin.regions.models import Region, RegionLevel
@@ -1063,7 +1064,7 @@ class _Builder:
             "rules_mask",
             "services",
             "festival",
-            "notes",
+            "notes_encrypted",
             "photo",
             "created_by_id",
             "created_at",
@@ -1094,33 +1095,34 @@ class _Builder:
                         mask,
                         services,
                         festival,
-                        notes,
+                        seal_notes(notes),
                         "",
                         m.user_id,
                         stamp,
                         stamp,
                     )
 
-        count = 0
-        if self.use_copy:
-            sql = f"COPY {CareRecord._meta.db_table} ({', '.join(columns)}) FROM STDIN"
-            with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-                for row in rows():
-                    copy.write_row((*row[:9], json.dumps(row[9], ensure_ascii=False), *row[10:]))
-                    count += 1
-                    if count % 500_000 == 0:
-                        self.log(f"  已写入关爱记录 {count} 条")
-        else:
-            buf: list[CareRecord] = []
-            with _historical_timestamps(CareRecord._meta.get_field("created_at")):
-                for row in rows():
-                    buf.append(CareRecord(**dict(zip(columns, row, strict=True))))
-                    if len(buf) >= 5000:
-                        CareRecord.objects.bulk_create(buf, batch_size=BATCH)
-                        count += len(buf)
-                        buf = []
-                CareRecord.objects.bulk_create(buf, batch_size=BATCH)
-                count += len(buf)
+        with pinned_keyring():  # one keyring for sealing the notes of every record
+            count = 0
+            if self.use_copy:
+                sql = f"COPY {CareRecord._meta.db_table} ({', '.join(columns)}) FROM STDIN"
+                with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+                    for row in rows():
+                        copy.write_row((*row[:9], json.dumps(row[9], ensure_ascii=False), *row[10:]))
+                        count += 1
+                        if count % 500_000 == 0:
+                            self.log(f"  已写入关爱记录 {count} 条")
+            else:
+                buf: list[CareRecord] = []
+                with _historical_timestamps(CareRecord._meta.get_field("created_at")):
+                    for row in rows():
+                        buf.append(CareRecord(**dict(zip(columns, row, strict=True))))
+                        if len(buf) >= 5000:
+                            CareRecord.objects.bulk_create(buf, batch_size=BATCH)
+                            count += len(buf)
+                            buf = []
+                    CareRecord.objects.bulk_create(buf, batch_size=BATCH)
+                    count += len(buf)
         self.summary.care_records = count
         self._pair_meta = pair_meta
 

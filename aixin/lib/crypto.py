@@ -93,6 +93,7 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     EncryptedField("ingest.DepartmentCredential", "secret_encrypted", "ingest.credential"),
     EncryptedField("taskforces.TaskForceMember", "phone_encrypted", "taskforce.member_phone"),
     EncryptedField("accounts.TotpDevice", "secret_encrypted", "user.totp"),
+    EncryptedField("care.CareRecord", "notes_encrypted", "care_record.notes"),
 )
 
 
