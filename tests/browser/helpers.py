@@ -108,3 +108,28 @@ def shoot(request: pytest.FixtureRequest) -> Iterator[list[Any]]:
 
 def text_of(page: Any, selector: str) -> str:
     return " ".join(page.locator(selector).inner_text().split())
+
+
+@pytest.fixture
+def own_queue(tmp_path: Path) -> Iterator[Any]:
+    """Huey with a queue storage of this test only (restored afterwards)."""
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import SqliteStorage
+
+    storage, immediate = HUEY.storage, HUEY.immediate
+    HUEY.immediate = False  # (switching the mode replaces the storage: set it first)
+    HUEY.storage = SqliteStorage(name=HUEY.name, filename=str(tmp_path / "queue.sqlite3"))
+    try:
+        yield HUEY
+    finally:
+        HUEY.immediate = immediate
+        HUEY.storage = storage
+
+
+def run_queued_tasks(huey: Any) -> int:
+    """What the consumer does: take each task from the queue and execute it."""
+    done = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        done += 1
+    return done

@@ -17,11 +17,9 @@ from __future__ import annotations
 import csv
 import datetime
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pyzipper
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -40,6 +38,8 @@ transactional_db = helpers.transactional_db
 _restore_after_flush = helpers._restore_after_flush
 browser_db = helpers.browser_db
 shoot = helpers.shoot
+own_queue = helpers.own_queue
+run_queued_tasks = helpers.run_queued_tasks
 
 HEADER = [
     "序号",
@@ -106,31 +106,6 @@ def ledger_csv(path: Path, tree: factories.Tree) -> list[str]:
         writer.writerow(HEADER)
         writer.writerows(rows)
     return numbers[:3]
-
-
-@pytest.fixture
-def own_queue(tmp_path: Path) -> Iterator[Any]:
-    """Huey with a queue storage of this test only (restored afterwards)."""
-    from huey.contrib.djhuey import HUEY
-    from huey.storage import SqliteStorage
-
-    storage, immediate = HUEY.storage, HUEY.immediate
-    HUEY.immediate = False  # (switching the mode replaces the storage: set it first)
-    HUEY.storage = SqliteStorage(name=HUEY.name, filename=str(tmp_path / "queue.sqlite3"))
-    try:
-        yield HUEY
-    finally:
-        HUEY.immediate = immediate
-        HUEY.storage = storage
-
-
-def run_queued_tasks(huey: Any) -> int:
-    """What the consumer does: take each task from the queue and execute it."""
-    done = 0
-    while (task := huey.dequeue()) is not None:
-        huey.execute(task)
-        done += 1
-    return done
 
 
 def kpi(page: Any, label: str) -> Any:
