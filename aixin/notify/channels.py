@@ -31,6 +31,14 @@ logger = logging.getLogger("aixin.notify")
 
 INAPP = "inapp"
 SMS_MAX_CHARS = 300
+# Risk cases and task-force actions (abuse, neglect, a missing child, what a police officer or
+# doctor is doing about it): their titles and bodies name the child and tell what happened. Text
+# messages and WeChat pass through third parties (the carrier's gateway, the WeChat relay), so
+# for these kinds the message outside says only what kind of matter needs the recipient; the
+# details stay behind the log-in (PIPL Art. 28/31: sensitive information of
+# minors, the least necessary; the in-app notification keeps them).
+CONFIDENTIAL_KINDS = frozenset({"case_referral", "case_mandatory", "case_deadline", "taskforce_action"})
+CONFIDENTIAL_BODY = "为保护儿童隐私，详情不在消息中显示，请登录渝好爱心妈妈平台查看。"
 
 
 class ChannelError(Exception):
@@ -61,7 +69,8 @@ class InAppChannel:
 
 class ConsoleChannel:
     """For the demo and development: logs (at INFO, logger "aixin.notify") the title a text
-    message would carry. Titles may name a child, so a deployment does not configure it."""
+    message would carry (as `outside_text` gives it). Other titles may name a child, so a
+    deployment does not configure it."""
 
     name = "console"
     label = _("系统日志（演示）")
@@ -72,7 +81,7 @@ class ConsoleChannel:
             notification.kind,
             user.pk,
             user.get_role_display(),
-            notification.title,
+            outside_text(notification)[0],
         )
 
 
@@ -120,10 +129,19 @@ def phone_of(user: Any) -> str:
     return reveal_volunteer_phone(volunteer)
 
 
+def outside_text(notification: Any) -> tuple[str, str]:
+    """The (title, body) a channel outside the system may carry: a confidential kind's only
+    as its kind ("强制报告：有一项需要您处理"), any other kind's as written."""
+    if notification.kind in CONFIDENTIAL_KINDS:
+        return f"{notification.get_kind_display()}：有一项需要您处理", CONFIDENTIAL_BODY
+    return notification.title, notification.body
+
+
 def sms_text(notification: Any) -> str:
-    text = f"【渝好爱心妈妈】{notification.title}"
-    if notification.body:
-        text += "：" + " ".join(notification.body.split())
+    title, body = outside_text(notification)
+    text = f"【渝好爱心妈妈】{title}"
+    if body:
+        text += "：" + " ".join(body.split())
     return text if len(text) <= SMS_MAX_CHARS else text[: SMS_MAX_CHARS - 1] + "…"
 
 
@@ -171,13 +189,14 @@ class WeChatTemplateChannel:
         if not openid:
             raise ChannelSkipped("未绑定微信")
         link = settings.AIXIN_NOTIFY_SITE_URL.rstrip("/") + notification.link if notification.link else ""
+        title, body = outside_text(notification)
         payload = {
             "touser": openid,
             "template_id": settings.AIXIN_NOTIFY_WECHAT_TEMPLATE,
             "url": link,
             "data": {
-                "title": {"value": notification.title},
-                "body": {"value": notification.body[:200]},
+                "title": {"value": title},
+                "body": {"value": body[:200]},
                 "kind": {"value": str(notification.get_kind_display())},
             },
             "ref": f"aixin-notification-{notification.pk}",

@@ -8,7 +8,14 @@ import logging
 
 import pytest
 
-from aixin.notify.channels import ChannelError, ChannelSkipped, SmsGatewayChannel, WeChatTemplateChannel
+from aixin.notify.channels import (
+    CONFIDENTIAL_BODY,
+    CONFIDENTIAL_KINDS,
+    ChannelError,
+    ChannelSkipped,
+    SmsGatewayChannel,
+    WeChatTemplateChannel,
+)
 from aixin.notify.models import Delivery, Notification, NotificationKind, WeChatAccount
 from aixin.notify.services import deliver_pending, notify
 from aixin.registry.derive import reveal_volunteer_phone
@@ -133,3 +140,55 @@ def test_the_console_channel_logs_the_title_for_the_demo(users, settings, caplog
     with caplog.at_level(logging.INFO, logger="aixin.notify"):
         assert deliver_pending()["sent"] == 1
     assert "系统维护通知" in caplog.text
+
+
+def _risk_report(user):
+    notify(
+        [user],
+        kind=NotificationKind.CASE_REFERRAL,
+        title="新的风险报告：王小花（遭受家庭暴力）",
+        body="邻居报告：孩子手臂上有淤青，说是爸爸喝酒后打的",
+        link="/cases/7/",
+        dedupe_key="case:7:reported",
+    )
+    return Notification.objects.get(recipient=user, dedupe_key="case:7:reported")
+
+
+def test_a_risk_case_leaves_by_text_message_without_the_childs_name_or_what_happened(tree, sms, settings):
+    settings.AIXIN_NOTIFY_DEFAULT_ON = {"sms": ["case_referral"]}
+    volunteer = factories.make_volunteer(tree.village_a1)
+    notification = _risk_report(volunteer.user)
+
+    assert deliver_pending()["sent"] == 1
+
+    [got] = sms.received
+    text = got.json()["text"]
+    assert text == "【渝好爱心妈妈】风险事件流转：有一项需要您处理：" + CONFIDENTIAL_BODY
+    for secret in ("王小花", "家庭暴力", "淤青", "爸爸"):
+        assert secret not in got.body.decode()
+    # Inside the system, behind the log-in, the notification keeps its details.
+    notification.refresh_from_db()
+    assert (notification.title, notification.body) == (
+        "新的风险报告：王小花（遭受家庭暴力）",
+        "邻居报告：孩子手臂上有淤青，说是爸爸喝酒后打的",
+    )
+
+
+def test_a_risk_case_leaves_by_wechat_with_its_link_but_without_its_details(tree, wechat):
+    volunteer = factories.make_volunteer(tree.village_a1)
+    WeChatAccount.objects.create(user=volunteer.user, openid="oABC123")
+    _risk_report(volunteer.user)
+
+    assert deliver_pending()["sent"] == 1
+
+    [got] = wechat.received
+    data = got.json()["data"]
+    assert data["title"]["value"] == "风险事件流转：有一项需要您处理"
+    assert data["body"]["value"] == CONFIDENTIAL_BODY
+    assert got.json()["url"] == "https://aixin.example.cn/cases/7/"
+    assert "王小花" not in got.body.decode() and "淤青" not in got.body.decode()
+
+
+def test_the_confidential_kinds_are_kinds_of_notification():
+    assert set(NotificationKind.values) >= CONFIDENTIAL_KINDS
+    assert {"case_referral", "case_mandatory", "case_deadline", "taskforce_action"} <= CONFIDENTIAL_KINDS
