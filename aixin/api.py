@@ -38,6 +38,7 @@ def _register() -> None:
     from aixin.pairing.api import router as pairing_router
     from aixin.regions.api import router as regions_router
     from aixin.registry.api import router as registry_router
+    from aixin.taskforces.api import router as taskforces_router
     from aixin.volunteers.api import router as volunteers_router
 
     api.add_router("/regions", regions_router)
@@ -49,6 +50,7 @@ def _register() -> None:
     api.add_router("/ingest", ingest_router)
     api.add_router("/notifications", notify_router)
     api.add_router("/incidents", cases_router)
+    api.add_router("/taskforces", taskforces_router)
 
 
 _register()
