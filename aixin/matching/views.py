@@ -87,7 +87,13 @@ def _run_for(request: HttpRequest, pk: int) -> MatchRun:
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
-    context: dict[str, Any] = {"run": run, "report": run.report or {}}
+    return render(request, "matching/run_detail.html", _detail_context(request, run, request.GET.get("page")))
+
+
+def _detail_context(
+    request: HttpRequest, run: MatchRun, page_number: str | None, feedback: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    context: dict[str, Any] = {"run": run, "report": run.report or {}, "feedback": feedback}
     if run.status == RunStatus.DONE:
         proposals = (
             match_proposals_visible_to(request.user)
@@ -95,7 +101,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .select_related("child", "child__region", "volunteer")
             .order_by("-must_cover", "id")
         )
-        page = Paginator(proposals, PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
+        page = Paginator(proposals, PROPOSALS_PER_PAGE).get_page(page_number)
         counts = dict(
             proposals.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
         )
@@ -108,7 +114,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
             querystring_without_page="",
             pending_with_mother=proposals.filter(Q(status="proposed") & Q(volunteer__isnull=False)).count(),
         )
-    return render(request, "matching/run_detail.html", context)
+    return context
 
 
 @access(*ADMINS)
@@ -133,27 +139,38 @@ def _back(run_pk: int, page: str | None) -> HttpResponse:
 @access(*ADMINS)
 @require_POST
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """One decision on one proposal. From htmx (the review page with scripts), the answer is
+    the page again, of which htmx takes the proposals' section, so a worker going down a
+    hundred proposals keeps her place; without scripts, a redirect to the page."""
     user = request_user(request)
     proposal = get_visible(match_proposals_visible_to(user).select_related("child"), pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return _back(proposal.run_id, request.POST.get("page"))
-    decision = form.cleaned_data["decision"]
-    try:
-        review.proposal_decide(
-            actor=user,
-            proposal_id=proposal.pk,
-            decision=decision,
-            volunteer_id=form.cleaned_data.get("volunteer"),
-            request=request,
-        )
-    except DomainError as exc:
-        messages.error(request, exc.message)
+        feedback = ("error", " ".join(str(e) for errors in form.errors.values() for e in errors))
     else:
-        done = {"accept": _("已采纳"), "reject": _("已否决"), "swap": _("已换人并采纳")}[decision]
-        messages.success(request, _("%(c)s：%(d)s") % {"c": proposal.child.name, "d": done})
-    return _back(proposal.run_id, request.POST.get("page"))
+        decision = form.cleaned_data["decision"]
+        try:
+            review.proposal_decide(
+                actor=user,
+                proposal_id=proposal.pk,
+                decision=decision,
+                volunteer_id=form.cleaned_data.get("volunteer"),
+                request=request,
+            )
+        except DomainError as exc:
+            feedback = ("error", exc.message)
+        else:
+            done = {"accept": _("已采纳"), "reject": _("已否决"), "swap": _("已换人并采纳")}[decision]
+            feedback = ("success", _("%(c)s：%(d)s") % {"c": proposal.child.name, "d": done})
+    page = request.POST.get("page")
+    if request.headers.get("HX-Request"):
+        run = _run_for(request, proposal.run_id)
+        return render(request, "matching/run_detail.html", _detail_context(request, run, page, feedback))
+    if feedback[0] == "success":
+        messages.success(request, feedback[1])
+    else:
+        messages.error(request, feedback[1])
+    return _back(proposal.run_id, page)
 
 
 @access(*ADMINS)

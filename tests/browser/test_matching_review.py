@@ -9,9 +9,10 @@ a queue of this test only, the test executes the queued run as the consumer woul
 page's progress polls are held by Playwright meanwhile, so the live server never uses the
 test database connection while the run is computed (on SQLite both threads share it).
 
-The review buttons (采纳, 否决, 全部采纳, 确认发起结对) are plain forms: each decision is a
-POST and a redirect back to the run's page, which shows the outcome; only the progress box
-while the run computes is htmx.
+A decision on one proposal (采纳, 否决, 换人) is posted by htmx and the proposals' section is
+swapped in place with the outcome; 全部采纳 and 确认发起结对 are plain forms (a POST and a
+redirect back to the run's page, which shows the outcome); the progress box while the run
+computes polls with htmx.
 """
 
 from __future__ import annotations
@@ -153,9 +154,12 @@ def test_a_district_worker_reviews_proposals_and_confirms_the_accepted_ones_into
     expect(confirm).to_have_text("确认发起结对（已采纳 0 条）")
     expect(confirm).to_be_disabled()
 
-    # 否决 张小芳's proposal: the page comes back saying so, her row rejected, no buttons left.
+    # 否决 张小芳's proposal: the section says so in place (the page is not reloaded, so a worker
+    # going down a long list keeps her place), her row rejected, no buttons left.
+    page.evaluate("window.reviewPageMark = 1")
     decide(page, "张小芳", "否决")
-    expect(page.locator(".messages")).to_contain_text("张小芳：已否决")
+    expect(page.locator("#review-feedback")).to_have_text("张小芳：已否决")
+    assert page.evaluate("window.reviewPageMark") == 1
     rejected = proposal_row(page, "张小芳")
     expect(rejected.locator("td").nth(4)).to_have_text("已否决")
     expect(rejected.get_by_role("button")).to_have_count(0)
@@ -163,7 +167,8 @@ def test_a_district_worker_reviews_proposals_and_confirms_the_accepted_ones_into
 
     # 采纳 王小红's: accepted, it can still be rejected but no longer accepted.
     decide(page, "王小红", "采纳")
-    expect(page.locator(".messages")).to_contain_text("王小红：已采纳")
+    expect(page.locator("#review-feedback")).to_have_text("王小红：已采纳")
+    assert page.evaluate("window.reviewPageMark") == 1
     accepted = proposal_row(page, "王小红")
     expect(accepted.locator("td").nth(4)).to_have_text("已采纳")
     expect(accepted.get_by_role("button", name="采纳", exact=True)).to_have_count(0)

@@ -162,6 +162,36 @@ def test_accept_reject_and_swap_on_the_page(
     assert response.redirect_chain[-1][0] == reverse("matching:run_detail", args=[done_run.pk])
 
 
+def test_a_decision_from_the_page_with_scripts_answers_with_the_page_in_place(
+    done_run: MatchRun, people: dict[str, Any], admin_a: Any, login: Any
+) -> None:
+    """htmx posts the decision and swaps in the proposals' section of the answer: no redirect,
+    the outcome said inside the section, the row and the confirm button already updated."""
+    client = login(admin_a)
+    p1 = _proposal(done_run, people["c1"])
+    url = reverse("matching:proposal_decide", args=[p1.pk])
+
+    response = client.post(url, {"decision": "accept", "page": "1"}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    section = page[page.index('id="proposals"') :]
+    assert 'id="review-feedback"' in section and "孤儿甲：已采纳" in section
+    assert "确认发起结对（已采纳 1 条）" in section
+    row = section[section.index(f'id="proposal-{p1.pk}"') :]
+    assert "已采纳" in row[: row.index("</tr>")]
+    p1.refresh_from_db()
+    assert p1.status == ProposalStatus.ACCEPTED
+
+    refused = client.post(url, {"decision": "swap"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'class="msg-error"' in refused and "换人时请选择一位备选的爱心妈妈" in refused
+    # The outcome was said on the page: it does not come back as a message on the next one.
+    assert (
+        "孤儿甲：已采纳"
+        not in client.get(reverse("matching:run_detail", args=[done_run.pk])).content.decode()
+    )
+
+
 def test_a_swap_without_a_chosen_mother_says_so(
     done_run: MatchRun, people: dict[str, Any], admin_a: Any, login: Any
 ) -> None:
