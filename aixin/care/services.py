@@ -20,7 +20,15 @@ from django.utils import timezone
 from aixin.accounts.access import ADMINS, STAFF, care_records_visible_to, region_in_scope
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
-from aixin.care.models import CareComment, CareKind, CareRecord, CareRule, CareRuleProgress, CareService
+from aixin.care.models import (
+    CareComment,
+    CareKind,
+    CareRecord,
+    CareRule,
+    CareRuleProgress,
+    CareService,
+    seal_notes,
+)
 from aixin.care.selectors import festival_names
 from aixin.lib.errors import InvalidInput, NotAllowed
 from aixin.lib.uploads import (
@@ -190,7 +198,7 @@ def _care_record_create(
         rules_mask=mask,
         services=services,
         festival=festival,
-        notes=(notes or "").strip(),
+        notes_encrypted=seal_notes((notes or "").strip()),
         created_by=actor,
     )
     if photo is not None:
