@@ -174,6 +174,7 @@ def world(tree: Any, users: dict[str, Any]) -> World:
         case_b=_mandatory_case(users["district_b_admin"], child_b),
     )
     _taskforce_a(w)  # the member's seat, before any row runs
+    _taskforce_b(w)  # so that task-force lists are seen not to show district B's
     return w
 
 
@@ -606,6 +607,26 @@ MATRIX: dict[str, Row] = {
     "taskforces:action_complete": Row("write", ADMINS | {MEMBER}, foreign=_plan_action_b, method="POST"),
     "taskforces:action_drop": Row("write", ADMINS, foreign=_plan_action_b, method="POST"),
     "taskforces:note_add": Row("write", STAFF | {VOLUNTEER, MEMBER}, foreign=_plan_action_b, method="POST"),
+    "api:taskforces_list": Row("list", STAFF | {VOLUNTEER, MEMBER}, api=True),
+    "api:taskforces_detail": Row(
+        "detail",
+        STAFF | {VOLUNTEER, MEMBER},
+        own=_taskforce_a,
+        foreign=_taskforce_b,
+        kwarg="taskforce_id",
+        api=True,
+    ),
+    "api:taskforces_note_add": Row(
+        "write",
+        STAFF | {VOLUNTEER, MEMBER},
+        foreign=_plan_action_b,
+        kwarg="action_id",
+        method="POST",
+        api=True,
+    ),
+    "api:taskforces_action_complete": Row(
+        "write", ADMINS | {MEMBER}, foreign=_plan_action_b, kwarg="action_id", method="POST", api=True
+    ),
     "api:incidents_create": Row(
         "write",
         EVERYONE,
