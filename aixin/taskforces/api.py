@@ -14,7 +14,7 @@ No `from __future__ import annotations` here: django-ninja resolves `Query[...]`
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Query
@@ -36,12 +36,10 @@ from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import InvalidInput
 from aixin.regions.models import RegionLevel
-from aixin.registry.models import Child
 from aixin.taskforces import selectors, services
 from aixin.taskforces.models import (
     ActionNote,
     ActionStatus,
-    CarePlan,
     PlanAction,
     TaskForce,
     TaskForceMember,
@@ -100,16 +98,6 @@ def _narrowed(qs: QuerySet[Any], user: User, filters: TaskForceFilterIn) -> Quer
     return qs
 
 
-def _missing_by_child(taskforces: list[TaskForce]) -> dict[int, list[str]]:
-    """What each active task force lacks, by child, in one query (the rule of
-    `selectors.missing_roles`, for a whole page)."""
-    active = [t.child_id for t in taskforces if t.is_active]
-    if not active:
-        return {}
-    annotated, groups = selectors._annotate(Child.objects.filter(pk__in=active))
-    return {child.pk: selectors._missing_of(child, groups) for child in annotated}
-
-
 def _note_out(note: ActionNote) -> dict[str, Any]:
     return {
         "id": note.pk,
@@ -166,20 +154,10 @@ def taskforces_list(request: HttpRequest, filters: Query[TaskForceFilterIn]) -> 
     offset = min(max(0, int(filters.offset or 0)), MAX_OFFSET)
     qs = _narrowed(selectors.taskforces_of_member(user).select_related("district"), user, filters)
     page: list[Any] = list(qs[offset : offset + limit])  # TaskForce, annotated with action counts
-    ids = [t.pk for t in page]
-    members = dict(
-        TaskForceMember.objects.filter(taskforce_id__in=ids, removed_at__isnull=True)
-        .values("taskforce_id")
-        .annotate(n=Count("pk"))
-        .values_list("taskforce_id", "n")
-    )
-    plan_times = dict(
-        CarePlan.objects.filter(taskforce_id__in=ids).values_list("taskforce_id", "last_activity_at")
-    )
-    missing = _missing_by_child(page)
+    facts = selectors.list_facts(page)
     items = []
     for t in page:
-        lacks = missing.get(t.child_id, []) if t.is_active else []
+        lacks = facts.missing.get(t.child_id, []) if t.is_active else []
         items.append(
             {
                 "id": t.pk,
@@ -190,10 +168,10 @@ def taskforces_list(request: HttpRequest, filters: Query[TaskForceFilterIn]) -> 
                 "village": t.village.name,
                 "status": t.status,
                 "status_label": str(t.get_status_display()),
-                "member_count": members.get(t.pk, 0),
+                "member_count": facts.member_counts.get(t.pk, 0),
                 "complete": t.is_active and not lacks,
                 "missing": lacks,
-                "plan_updated_at": plan_times.get(t.pk),
+                "plan_updated_at": facts.plan_updated.get(t.pk),
                 "open_actions": t.open_actions,
                 "overdue_actions": t.overdue_actions,
             }

@@ -174,6 +174,41 @@ def missing_roles(child: Any) -> list[str]:
     return _missing_of(row, groups)
 
 
+def missing_roles_by_child(child_ids: Sequence[int]) -> dict[int, list[str]]:
+    """`missing_roles` of several children at once (one query), by child id."""
+    if not child_ids:
+        return {}
+    annotated, groups = _annotate(Child.objects.filter(pk__in=child_ids))
+    return {child.pk: _missing_of(child, groups) for child in annotated}
+
+
+@dataclass(frozen=True)
+class ListFacts:
+    """What a list of task forces shows beside each row, by task-force id."""
+
+    member_counts: dict[int, int]
+    plan_updated: dict[int, datetime.datetime]
+    missing: dict[int, list[str]]  # by child id, active task forces only
+
+
+def list_facts(taskforces: Sequence[TaskForce]) -> ListFacts:
+    """Current member count, plan activity and missing roles of a page of task forces: three
+    queries for the page, not three a row."""
+    ids = [t.pk for t in taskforces]
+    members = (
+        TaskForceMember.objects.filter(taskforce_id__in=ids, removed_at__isnull=True)
+        .values("taskforce_id")
+        .annotate(n=Count("pk"))
+        .values_list("taskforce_id", "n")
+    )
+    plans = CarePlan.objects.filter(taskforce_id__in=ids).values_list("taskforce_id", "last_activity_at")
+    return ListFacts(
+        member_counts=dict(members),
+        plan_updated=dict(plans),
+        missing=missing_roles_by_child([t.child_id for t in taskforces if t.is_active]),
+    )
+
+
 @dataclass(frozen=True)
 class TaskforceCoverage:
     total: int
@@ -241,6 +276,8 @@ def taskforce_file(taskforce: TaskForce) -> TaskforceFile:
             Prefetch("notes", queryset=ActionNote.objects.order_by("created_at", "id"))
         )
     )
+    # What is still to do first, by due date; then what was done or dropped.
+    actions.sort(key=lambda a: (a.status != ActionStatus.OPEN, a.due_on, a.pk))
     pairing = (
         Pairing.objects.filter(child=child, status=PairingStatus.ACTIVE).select_related("volunteer").first()
     )

@@ -428,7 +428,7 @@ def action_complete(
     taskforce = action.plan.taskforce
     _require_active(taskforce)
     if action.status != ActionStatus.OPEN:
-        raise Conflict(f"措施“{action.title}”已{action.get_status_display()}")
+        raise Conflict(f"措施“{action.title}”{action.get_status_display()}，不能再改")
     action.status = ActionStatus.DONE
     action.done_on = today or timezone.localdate()
     action.closed_by = actor
@@ -454,7 +454,7 @@ def action_drop(*, actor: Any, action_id: Any, reason: str, request: HttpRequest
     if not reason:
         raise InvalidInput("请填写撤销该措施的理由", field="reason")
     if action.status != ActionStatus.OPEN:
-        raise Conflict(f"措施“{action.title}”已{action.get_status_display()}")
+        raise Conflict(f"措施“{action.title}”{action.get_status_display()}，不能再改")
     action.status = ActionStatus.DROPPED
     action.drop_reason = reason[:REASON_MAX]
     action.closed_by = actor

@@ -322,8 +322,7 @@ def test_an_action_already_done_cannot_be_done_again(setup, users, login):
 
     assert response.status_code == 409
     body = response.json()
-    # The service's wording ("已" + the status label "已完成") doubles 已: only the gist is checked.
-    assert body["code"] == "conflict" and body["detail"].startswith("措施“学业辅导”已")
+    assert body["code"] == "conflict" and body["detail"] == "措施“学业辅导”已完成，不能再改"
 
 
 def test_staff_of_another_district_cannot_complete_an_action(setup, users, login):
@@ -346,3 +345,32 @@ def test_the_openapi_schema_lists_the_task_force_operations(client):
     assert set(paths["/api/v1/taskforces/{taskforce_id}"]) == {"get"}
     assert set(paths["/api/v1/taskforces/actions/{action_id}/notes"]) == {"post"}
     assert set(paths["/api/v1/taskforces/actions/{action_id}/complete"]) == {"post"}
+
+
+def test_the_actions_still_to_do_come_first_by_due_date_then_the_finished_ones(setup, users, login):
+    admin = users["district_admin"]
+    teacher_id = setup["action"].owner_id
+    later = services.action_add(
+        actor=admin,
+        taskforce_id=setup["taskforce"].pk,
+        title="心理疏导",
+        owner_id=teacher_id,
+        due_on=TODAY + datetime.timedelta(days=7),
+    )
+    earlier = services.action_add(
+        actor=admin,
+        taskforce_id=setup["taskforce"].pk,
+        title="家访",
+        owner_id=teacher_id,
+        due_on=TODAY + datetime.timedelta(days=1),
+    )
+    services.action_complete(actor=admin, action_id=earlier.pk)
+    services.action_drop(actor=admin, action_id=later.pk, reason="已由学校安排")
+
+    actions = _detail(login(admin), setup["taskforce"]).json()["actions"]
+
+    assert [(a["title"], a["status"]) for a in actions] == [
+        ("学业辅导", "open"),
+        ("家访", "done"),
+        ("心理疏导", "dropped"),
+    ]
