@@ -325,7 +325,9 @@ def test_a_row_that_does_not_match_its_table_digest_is_refused_and_rolled_back(
 
     def change_a_care_record(lines: list[bytes]) -> None:
         at = lines.index(b'{"table":"care.carerecord"}\n') + 1
-        lines[at] = lines[at].replace("家访".encode(), "改过".encode())
+        changed = lines[at].replace(b'"home_visit"', b'"phone"')  # the home visit made a call
+        assert changed != lines[at]
+        lines[at] = changed
 
     forged = forge(make_backup(tmp_path / "world.aixbak").path, tmp_path, change_a_care_record)
 
