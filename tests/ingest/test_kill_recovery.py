@@ -24,7 +24,10 @@ from django.db import connection
 
 from tests import factories
 
-ROWS = 30_000
+ROWS = 12_000
+# Build in worker processes from this many rows (as a large file does), so that the kill also
+# leaves the workers of a batch behind.
+PARALLEL_FROM = 4_000
 
 
 def _env(tmp_path: Path, url: str) -> dict[str, str]:
@@ -36,6 +39,7 @@ def _env(tmp_path: Path, url: str) -> dict[str, str]:
             "AIXIN_QUEUE": "sqlite",
             "SECRET_KEY": "kill-test-secret-key-0123456789abcdef",
             "DJANGO_SETTINGS_MODULE": "aixin.settings",
+            "AIXIN_IMPORT_PARALLEL_FROM": str(PARALLEL_FROM),
         }
     )
     env.pop("AIXIN_TEST_DB_NAME", None)
@@ -139,7 +143,7 @@ def test_kill_9_mid_import_leaves_no_partial_batch_and_a_rerun_completes_it(tmp_
             break
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.05)
-    time.sleep(1.0)  # well inside the batch: 30,000 rows take several seconds
+    time.sleep(0.5)  # well inside the batch: 12,000 rows take seconds
     assert proc.poll() is None, "the import finished before it could be killed; raise ROWS"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
