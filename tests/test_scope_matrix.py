@@ -615,6 +615,7 @@ MATRIX: dict[str, Row] = {
         foreign=_taskforce_b,
         kwarg="taskforce_id",
         api=True,
+        query="reason=督导检查",  # the city administrator owns no child: a reason is asked
     ),
     "api:taskforces_note_add": Row(
         "write",

@@ -8,7 +8,8 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -68,3 +69,15 @@ def remember_reason(request: HttpRequest, child_pk: int, reason: str) -> None:
     reasons = {k: v for k, v in request.session.get(SESSION_KEY, {}).items() if _current(v, now)}
     reasons[str(child_pk)] = {"reason": reason, "at": now.isoformat()}
     request.session[SESSION_KEY] = reasons
+
+
+def reason_page(request: HttpRequest, child: Any, *, back_url: str) -> HttpResponse:
+    """The 查看原因 form before a page of the child's full file that the user does not own (the
+    child file, the task-force page): a valid reason is kept in the session for the child and
+    the user goes on to `back_url`, which then shows (and audits the view with the reason)."""
+    form = FileReasonForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        remember_reason(request, child.pk, form.reason())
+        return redirect(back_url)
+    status = 400 if form.is_bound else 200
+    return render(request, "registry/child_reason.html", {"child": child, "form": form}, status=status)

@@ -296,14 +296,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _file_reason_page(request: HttpRequest, child: Child) -> HttpResponse:
-    """The 查看原因 form before a full file the user does not own; a valid reason is kept in the
-    session for the child and the file is shown (and audited with the reason)."""
-    form = file_reason.FileReasonForm(request.POST if request.method == "POST" else None)
-    if form.is_valid():
-        file_reason.remember_reason(request, child.pk, form.reason())
-        return redirect("registry:child_detail", pk=child.pk)
-    status = 400 if form.is_bound else 200
-    return render(request, "registry/child_reason.html", {"child": child, "form": form}, status=status)
+    return file_reason.reason_page(request, child, back_url=reverse("registry:child_detail", args=[child.pk]))
 
 
 def _field_labels() -> dict[str, str]:

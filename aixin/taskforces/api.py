@@ -36,6 +36,8 @@ from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import InvalidInput
 from aixin.regions.models import RegionLevel
+from aixin.registry import file_reason
+from aixin.registry import selectors as registry_selectors
 from aixin.taskforces import selectors, services
 from aixin.taskforces.models import (
     ActionNote,
@@ -181,13 +183,18 @@ def taskforces_list(request: HttpRequest, filters: Query[TaskForceFilterIn]) -> 
 
 @router.get("/{taskforce_id}", response=TaskForceDetailOut, url_name="taskforces_detail")
 @access(*VIEWERS)
-def taskforces_detail(request: HttpRequest, taskforce_id: int) -> dict[str, Any]:
+def taskforces_detail(request: HttpRequest, taskforce_id: int, reason: str = "") -> dict[str, Any]:
+    """Staff who do not own the child's case (R-12.5, `owns_child`) pass `?reason=`, as for the
+    child's file; it is audited with the view."""
     user = request_user(request)
     try:
         taskforce: TaskForce = get_taskforce_for_user(user, taskforce_id)
     except Http404 as exc:
         raise HttpError(404, NOT_FOUND) from exc
     file = selectors.taskforce_file(taskforce)
+    reason = file_reason.clean_reason(reason)
+    if not reason and not registry_selectors.owns_child(user, file.child):
+        raise HttpError(403, "该儿童不属于你负责的个案，查看工作专班须说明原因：请在请求中加上 reason 参数")
     audit_log(
         actor=user,
         action=AuditAction.VIEW,
@@ -195,6 +202,7 @@ def taskforces_detail(request: HttpRequest, taskforce_id: int) -> dict[str, Any]
         object_id=file.child.pk,
         region=file.child.region,
         summary=f"通过接口查看工作专班：{file.child.name}",
+        details={"reason": reason} if reason else None,
         request=request,
     )
     active = taskforce.is_active

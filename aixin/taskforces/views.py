@@ -34,6 +34,7 @@ from aixin.audit.services import audit_log
 from aixin.lib.errors import DomainError
 from aixin.lib.idnumber import age_on
 from aixin.regions.models import Region
+from aixin.registry import file_reason
 from aixin.registry import selectors as registry_selectors
 from aixin.taskforces import selectors, services
 from aixin.taskforces.forms import ActionForm, MemberForm, NoteForm, PlanForm, ReasonForm
@@ -115,11 +116,20 @@ def taskforce_create(request: HttpRequest, child_pk: int) -> HttpResponse:
 
 
 @access(*VIEWERS)
-@require_GET
+@require_http_methods(["GET", "POST"])  # POST: the reason form below
 def taskforce_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
     taskforce = get_taskforce_for_user(user, pk)
     file = selectors.taskforce_file(taskforce)
+    reason = ""
+    if not registry_selectors.owns_child(user, file.child):
+        # The page shows the child's file: as on the child file, staff who do not own
+        # the case say why first (one reason covers both pages for REASON_HOURS).
+        reason = file_reason.reason_for(request, file.child.pk)
+        if not reason:
+            return file_reason.reason_page(request, file.child, back_url=_detail_url(taskforce.pk))
+    elif request.method == "POST":
+        return redirect(_detail_url(taskforce.pk))
     manage = may_manage(user) and taskforce.is_active
     audit_log(
         actor=user,
@@ -128,6 +138,7 @@ def taskforce_detail(request: HttpRequest, pk: int) -> HttpResponse:
         object_id=file.child.pk,
         region=file.child.region,
         summary=_("查看工作专班及儿童档案：%(name)s") % {"name": file.child.name},
+        details={"reason": reason} if reason else None,
         request=request,
     )
     return render(

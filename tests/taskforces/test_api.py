@@ -374,3 +374,18 @@ def test_the_actions_still_to_do_come_first_by_due_date_then_the_finished_ones(s
         ("家访", "done"),
         ("心理疏导", "dropped"),
     ]
+
+
+def test_the_city_admin_gives_a_reason_to_open_a_task_force_through_the_api(setup, users, login):
+    city = users["city_admin"]
+    client = login(city)
+
+    refused = _detail(client, setup["taskforce"])
+    assert refused.status_code == 403 and "reason" in refused.json()["detail"]
+    assert "赵小虎" not in refused.content.decode()
+
+    url = reverse("api:taskforces_detail", args=[setup["taskforce"].pk])
+    opened = client.get(url, {"reason": "督导检查"})
+    assert opened.status_code == 200 and opened.json()["child"]["name"] == "赵小虎"
+    event = AuditEvent.objects.get(actor=city, action="view", object_id=str(setup["child"].pk))
+    assert event.details == {"reason": "督导检查"}

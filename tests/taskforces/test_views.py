@@ -43,6 +43,35 @@ def test_staff_in_scope_open_the_task_force_page_and_the_view_is_audited(setup, 
     ).exists()
 
 
+def test_the_city_admin_says_why_before_the_task_force_page_shows_and_the_reason_is_audited(
+    setup, users, login
+):
+    """The page shows the child's file; the city supervises and owns no case (R-12.5)."""
+    city = users["city_admin"]
+    client = login(city)
+    url = reverse("taskforces:taskforce_detail", args=[setup["taskforce"].pk])
+
+    asked = client.get(url)
+    assert asked.status_code == 200
+    assert "查看原因" in asked.content.decode() and "孙老师" not in asked.content.decode()
+    assert not AuditEvent.objects.filter(actor=city, action="view").exists()
+
+    given = client.post(url, {"choice": "督导检查"})
+    assert given.status_code == 302 and given["Location"] == url
+    page = client.get(url).content.decode()
+    assert "赵小虎的工作专班" in page and "孙老师" in page
+    event = AuditEvent.objects.get(actor=city, action="view", object_id=str(setup["child"].pk))
+    assert event.details == {"reason": "督导检查"}
+
+
+def test_the_district_that_owns_the_case_opens_the_task_force_page_without_a_reason(setup, users, login):
+    page = login(users["district_admin"]).get(
+        reverse("taskforces:taskforce_detail", args=[setup["taskforce"].pk])
+    )
+
+    assert "孙老师" in page.content.decode() and "查看原因" not in page.content.decode()
+
+
 def test_staff_of_another_district_get_not_found_and_change_nothing(setup, users, login):
     client = login(users["district_b_admin"])
     tf, action, teacher = setup["taskforce"], setup["action"], setup["teacher"]
