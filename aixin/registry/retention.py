@@ -28,9 +28,13 @@ encrypted) → empty. Parent, kind, dates and term are kept.
 ChildChange (the history): reason → empty on every row; old and new values → "（已最小化）" on
 every row whose field is not one of the coded statistics fields in HISTORY_KEPT_FIELDS.
 
+Other apps empty what they keep through the `signals.children_minimised` signal, in the same
+transaction: care records lose their notes (encrypted) and photos (the files are deleted after
+the commit; date, kind, rules and services stay for the compliance figures). Cases, task forces
+and consent evidence are not touched.
+
 Idempotent: a minimised child (minimised_at set) is never picked again. Each run that minimises
-writes one audit event with the count. Other apps' records about the child (care records, cases,
-task forces, consent evidence) are not touched here.
+writes one audit event with the count.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.registry import derive
 from aixin.registry.models import Child, ChildChange, ChildStatus, Guardian, ParentCondition
+from aixin.registry.signals import children_minimised
 
 ENDED_STATUSES = (ChildStatus.CLOSED, ChildStatus.HANDED_OVER, ChildStatus.ARCHIVED)
 MASKED = "（已最小化）"
@@ -144,6 +149,7 @@ def children_minimise(
                 _minimise_child(child, now=now)
         result.child_ids = ids
         if ids:
+            children_minimised.send(sender=Child, child_ids=ids, now=now)
             audit_log(
                 actor=None,
                 action=AuditAction.UPDATE,
