@@ -133,3 +133,37 @@ def run_queued_tasks(huey: Any) -> int:
         huey.execute(task)
         done += 1
     return done
+
+
+class PollGate:
+    """Holds a page's polling requests to `pattern` while the test runs queued tasks itself, so
+    that the live server never uses the test's database connection at the same time (on
+    SQLite both threads share it). Requests wait in this handler, which runs only inside
+    Playwright calls; `hold()` lets a poll already through be answered, `release()` lets the
+    held ones go on."""
+
+    def __init__(self, page: Any, pattern: str) -> None:
+        self.page = page
+        self.pattern = re.compile(pattern)
+        self.holding = False
+        self.held: list[Any] = []
+        page.route(self.pattern, self._route)
+
+    def _route(self, route: Any) -> None:
+        if self.holding:
+            self.held.append(route)
+        else:
+            route.continue_()
+
+    def hold(self) -> None:
+        self.holding = True
+        self.page.wait_for_timeout(1500)  # a poll already let through is answered; new ones wait
+
+    def release(self) -> None:
+        self.holding = False
+        held, self.held = self.held, []
+        for route in held:
+            route.continue_()
+
+    def remove(self) -> None:
+        self.page.unroute(self.pattern)

@@ -122,18 +122,8 @@ def test_a_district_admin_uploads_a_ledger_follows_it_and_finds_the_new_children
     good_numbers = ledger_csv(ledger, tree)
     page = desktop_page
     shoot.append(page)
-    # Progress requests wait for this handler, which runs only inside Playwright calls; while
-    # the import runs they are held, and let through afterwards.
-    held: list[Any] = []
-    gate = {"hold": False}
-
-    def progress_route(route: Any) -> None:
-        if gate["hold"]:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/imports/\d+/progress/"), progress_route)
+    # Progress polls are held while the import runs, and let through afterwards.
+    gate = helpers.PollGate(page, r"/imports/\d+/progress/")
 
     log_in(page, browser_db, "wanzhou_admin", factories.PASSWORD)
     page.get_by_role("link", name="数据导入").first.click()
@@ -152,12 +142,9 @@ def test_a_district_admin_uploads_a_ledger_follows_it_and_finds_the_new_children
     expect(progress).to_contain_text("已处理 0 / 共 4 行")
     assert batch.status == BatchStatus.QUEUED and not Child.objects.exists()
 
-    gate["hold"] = True
-    page.wait_for_timeout(1500)  # a poll already let through is answered; new ones are held
+    gate.hold()
     assert run_queued_tasks(own_queue) == 1
-    gate["hold"] = False
-    for route in held:
-        route.continue_()
+    gate.release()
 
     # The next poll finds the batch done; htmx reloads the page with the results.
     expect(page.locator("#batch-counts")).to_be_visible()

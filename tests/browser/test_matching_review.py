@@ -73,16 +73,7 @@ def build_review_world() -> ReviewWorld:
 def start_run_and_wait(page: Any, queue: Any) -> MatchRun:
     """On 智能匹配, start a run on the admin's district (同区县), see it computing, run the
     queued task as the consumer would, and wait until the page reloads with the proposals."""
-    held: list[Any] = []
-    gate = {"hold": False}
-
-    def progress_route(route: Any) -> None:
-        if gate["hold"]:
-            held.append(route)
-        else:
-            route.continue_()
-
-    page.route(re.compile(r"/matching/\d+/progress/"), progress_route)
+    gate = helpers.PollGate(page, r"/matching/\d+/progress/")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="智能匹配").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("智能匹配")
     # A district admin's district is fixed to her own.
@@ -96,20 +87,17 @@ def start_run_and_wait(page: Any, queue: Any) -> MatchRun:
     expect(page.locator("#run-progress")).to_contain_text("计算中")
     expect(page.locator("#proposals")).to_have_count(0)
 
-    gate["hold"] = True
-    page.wait_for_timeout(1500)  # a poll already let through is answered; new ones are held
+    gate.hold()
     run = MatchRun.objects.order_by("-pk").first()
     assert run is not None and page.url.endswith(f"/matching/{run.pk}/")
     assert run.status == RunStatus.RUNNING and not run.proposals.exists()
     assert run_queued_tasks(queue) == 1
-    gate["hold"] = False
-    for route in held:
-        route.continue_()
+    gate.release()
 
     # The next poll finds the run done; htmx reloads the page with the proposals.
     expect(page.locator("#proposals")).to_be_visible()
     expect(page.locator("#run-progress")).to_contain_text("已完成")
-    page.unroute(re.compile(r"/matching/\d+/progress/"))
+    gate.remove()
     run.refresh_from_db()
     assert run.status == RunStatus.DONE
     return run
