@@ -50,10 +50,15 @@ class StartRunForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("审核结果"),
-        choices=[("accept", _("采纳")), ("reject", _("否决")), ("swap", _("换人"))],
+        choices=[
+            ("accept", _("采纳")),
+            ("reject", _("否决")),
+            ("swap", _("换人")),
+            ("exclude", _("不宜结对")),
+        ],
         error_messages={
-            "required": _("请选择采纳、否决或换人"),
-            "invalid_choice": _("审核结果只能是采纳、否决或换人"),
+            "required": _("请选择采纳、否决、换人或不宜结对"),
+            "invalid_choice": _("审核结果只能是采纳、否决、换人或不宜结对"),
         },
     )
     volunteer = forms.IntegerField(
@@ -61,11 +66,21 @@ class DecisionForm(forms.Form):
         required=False,
         error_messages={"invalid": _("请选择要换成的爱心妈妈")},
     )
+    # With "exclude": why the proposed mother must not be paired with this child.
+    reason = forms.ChoiceField(
+        label=_("不宜结对原因"),
+        choices=ExclusionReason.choices,
+        required=False,
+        error_messages={"invalid_choice": _("请选择不宜结对的原因")},
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("decision") == "swap" and not data.get("volunteer"):
             self.add_error("volunteer", _("换人时请选择一位备选的爱心妈妈"))
+        if data.get("decision") == "exclude" and not data.get("reason"):
+            self.add_error("reason", _("请选择不宜结对的原因"))
         return data
 
 

@@ -31,11 +31,12 @@ from aixin.accounts.access import (
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from aixin.matching import exclusions
 from aixin.matching.candidates import generate
 from aixin.matching.models import MatchProposal, MatchRun, ProposalStatus, RunStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
 
-DECISIONS = ("accept", "reject", "swap")
+DECISIONS = ("accept", "reject", "swap", "exclude")
 REVIEWABLE = (ProposalStatus.PROPOSED, ProposalStatus.ACCEPTED)
 SUGGESTIONS = 5
 
@@ -107,12 +108,16 @@ def proposal_decide(
     proposal_id: Any,
     decision: str,
     volunteer_id: Any = None,
+    reason: str = "",
+    note: str = "",
     request: HttpRequest | None = None,
 ) -> MatchProposal:
-    """Accept, reject or swap (choose one of the alternatives by volunteer id) one proposal."""
+    """Accept, reject or swap (choose one of the alternatives by volunteer id) one proposal, or
+    exclude: reject it and record its mother as 不宜结对 for the child (`reason`, `note`, as
+    exclusions.exclusion_add), so that no later run proposes her for this child."""
     _require_manager(actor)
     if decision not in DECISIONS:
-        raise InvalidInput(_("审核结果只能是采纳、否决或换人"), field="decision")
+        raise InvalidInput(_("审核结果只能是采纳、否决、换人或不宜结对"), field="decision")
     qs = match_proposals_visible_to(actor).select_for_update(of=("self",)).select_related("run", "child")
     proposal: MatchProposal = get_visible(qs, proposal_id)
     run = proposal.run
@@ -133,6 +138,19 @@ def proposal_decide(
     elif decision == "reject":
         proposal.status = ProposalStatus.REJECTED
         summary = _("否决匹配建议：儿童%(c)s") % {"c": child.name}
+    elif decision == "exclude":
+        if proposal.volunteer_id is None:
+            raise InvalidInput(_("儿童%(name)s没有建议的爱心妈妈，无需设置不宜结对") % {"name": child.name})
+        exclusions.exclusion_add(
+            actor=actor,
+            child_id=child.pk,
+            volunteer_id=proposal.volunteer_id,
+            reason=reason,
+            note=note,
+            request=request,
+        )
+        proposal.status = ProposalStatus.REJECTED
+        summary = _("否决匹配建议并设置不宜结对：儿童%(c)s") % {"c": child.name}
     else:
         try:
             wanted = int(volunteer_id)

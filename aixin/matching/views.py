@@ -28,7 +28,7 @@ from aixin.accounts.access import (
 from aixin.lib.errors import DomainError
 from aixin.matching import exclusions, review
 from aixin.matching.forms import DecisionForm, ExclusionForm, StartRunForm
-from aixin.matching.models import MatchRun, RunStatus
+from aixin.matching.models import ExclusionReason, MatchRun, RunStatus
 from aixin.regions.models import RegionLevel
 
 RUNS_PER_PAGE = 30
@@ -111,6 +111,7 @@ def _detail_context(
             counts=counts,
             accepted=counts.get("accepted", 0),
             reviewable=review.run_is_reviewable(run),
+            exclusion_reasons=ExclusionReason.choices,
             querystring_without_page="",
             pending_with_mother=proposals.filter(Q(status="proposed") & Q(volunteer__isnull=False)).count(),
         )
@@ -155,12 +156,19 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 proposal_id=proposal.pk,
                 decision=decision,
                 volunteer_id=form.cleaned_data.get("volunteer"),
+                reason=form.cleaned_data.get("reason") or "",
+                note=form.cleaned_data.get("note") or "",
                 request=request,
             )
         except DomainError as exc:
             feedback = ("error", exc.message)
         else:
-            done = {"accept": _("已采纳"), "reject": _("已否决"), "swap": _("已换人并采纳")}[decision]
+            done = {
+                "accept": _("已采纳"),
+                "reject": _("已否决"),
+                "swap": _("已换人并采纳"),
+                "exclude": _("已否决，并设置该爱心妈妈不宜结对，今后匹配不再推荐"),
+            }[decision]
             feedback = ("success", _("%(c)s：%(d)s") % {"c": proposal.child.name, "d": done})
     page = request.POST.get("page")
     if request.headers.get("HX-Request"):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from aixin.matching.models import MatchProposal, MatchRun, ProposalStatus, RunStatus
+from aixin.matching.models import MatchExclusion, MatchProposal, MatchRun, ProposalStatus, RunStatus
 from aixin.matching.services import run_match
 from aixin.pairing.models import Pairing, PairingStatus
 from tests import factories
@@ -190,6 +190,32 @@ def test_a_decision_from_the_page_with_scripts_answers_with_the_page_in_place(
         "孤儿甲：已采纳"
         not in client.get(reverse("matching:run_detail", args=[done_run.pk])).content.decode()
     )
+
+
+def test_marking_the_proposed_mother_unsuitable_on_the_review_page_rejects_and_excludes_her(
+    done_run: MatchRun, people: dict[str, Any], admin_a: Any, login: Any
+) -> None:
+    client = login(admin_a)
+    p1 = _proposal(done_run, people["c1"])
+    page = client.get(reverse("matching:run_detail", args=[done_run.pk])).content.decode()
+    assert "否决并不再推荐" in page and 'value="relative"' in page
+
+    response = client.post(
+        reverse("matching:proposal_decide", args=[p1.pk]),
+        {"decision": "exclude", "reason": "conflict", "note": "邻里纠纷"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "孤儿甲：已否决，并设置该爱心妈妈不宜结对，今后匹配不再推荐" in response.content.decode()
+    p1.refresh_from_db()
+    assert p1.status == ProposalStatus.REJECTED
+    assert MatchExclusion.objects.filter(child=people["c1"], volunteer_id=p1.volunteer_id).exists()
+    missing = client.post(
+        reverse("matching:proposal_decide", args=[_proposal(done_run, people["c2"]).pk]),
+        {"decision": "exclude"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "请选择不宜结对的原因" in missing.content.decode()
 
 
 def test_a_swap_without_a_chosen_mother_says_so(

@@ -13,7 +13,7 @@ from django.http import Http404
 from aixin.audit.models import AuditEvent
 from aixin.lib.errors import Conflict, InvalidInput
 from aixin.matching import review
-from aixin.matching.models import MatchProposal, MatchRun, ProposalStatus, RunStatus
+from aixin.matching.models import MatchExclusion, MatchProposal, MatchRun, ProposalStatus, RunStatus
 from aixin.matching.services import run_match
 from aixin.pairing.models import Pairing, PairingStatus
 from aixin.volunteers.models import Volunteer
@@ -66,6 +66,39 @@ def test_rejecting_a_proposal_marks_it_rejected_and_it_cannot_be_decided_again(
         review.proposal_decide(actor=admin_a, proposal_id=p1.pk, decision="accept")
     p1.refresh_from_db()
     assert p1.status == ProposalStatus.REJECTED
+
+
+def test_excluding_rejects_the_proposal_and_the_next_run_never_proposes_that_mother_for_the_child(
+    scene: dict[str, Any], admin_a: Any
+) -> None:
+    p1 = scene["p1"]
+    proposed = p1.volunteer_id
+    review.proposal_decide(
+        actor=admin_a, proposal_id=p1.pk, decision="exclude", reason="relative", note="姨妈"
+    )
+
+    p1.refresh_from_db()
+    assert p1.status == ProposalStatus.REJECTED
+    exclusion = MatchExclusion.objects.get()
+    assert (exclusion.child_id, exclusion.volunteer_id, exclusion.reason, exclusion.note) == (
+        scene["c1"].pk,
+        proposed,
+        "relative",
+        "姨妈",
+    )
+    later = run_match(actor=admin_a, district_code="500101")
+    assert isinstance(later, MatchRun)
+    again = MatchProposal.objects.get(run=later, child=scene["c1"])
+    assert again.volunteer_id != proposed
+    assert proposed not in {a["volunteer"] for a in again.alternatives}
+
+
+def test_excluding_without_a_reason_changes_nothing(scene: dict[str, Any], admin_a: Any) -> None:
+    p1 = scene["p1"]
+    with pytest.raises(InvalidInput, match="请选择不宜结对的原因"):
+        review.proposal_decide(actor=admin_a, proposal_id=p1.pk, decision="exclude")
+    p1.refresh_from_db()
+    assert p1.status == ProposalStatus.PROPOSED and not MatchExclusion.objects.exists()
 
 
 def test_swapping_takes_the_alternative_and_keeps_the_old_choice_as_an_alternative(
