@@ -269,7 +269,10 @@ class TaskforceFile:
 def taskforce_file(taskforce: TaskForce) -> TaskforceFile:
     """Everything the task force page shows. `taskforce` comes from taskforces_visible_to."""
     child = Child.objects.select_related("region", "town", "district").get(pk=taskforce.child_id)
-    all_members = list(taskforce.members.select_related("user").order_by("role", "id"))
+    all_members = list(taskforce.members.select_related("user"))
+    # In the order the roles are listed (教师, 医生, 民警 … 爱心妈妈), then as they joined.
+    rank = {role: i for i, role in enumerate(MemberRole.values)}
+    all_members.sort(key=lambda m: (rank.get(m.role, len(rank)), m.pk))
     plan = CarePlan.objects.select_related("updated_by").get(taskforce=taskforce)
     actions = list(
         plan.actions.select_related("owner", "closed_by").prefetch_related(

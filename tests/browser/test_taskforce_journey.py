@@ -106,6 +106,8 @@ def test_a_district_admin_sets_up_the_task_force_from_the_childs_file_until_it_i
 
     # The member list: role, name, organisation, the phone masked.
     expect(page.locator("#members tbody tr")).to_have_count(3)
+    # In the order the roles are listed, not by their codes.
+    expect(page.locator("#members tbody tr td:first-child")).to_have_text(["教师", "民警", "爱心妈妈"])
     for name, cells in (
         ("孙老师", ["教师", "孙老师", "镇中心小学", "—"]),
         ("李警官", ["民警", "李警官", "派出所", "139****5678"]),
@@ -130,7 +132,7 @@ def test_a_district_admin_sets_up_the_task_force_from_the_childs_file_until_it_i
     # An action for the teacher, chosen among the members, with its due date.
     plan.get_by_text("+ 新增措施").click()
     owner = plan.get_by_label("负责人")
-    expect(owner.locator("option")).to_have_text(["钱妈妈（爱心妈妈）", "李警官（民警）", "孙老师（教师）"])
+    expect(owner.locator("option")).to_have_text(["孙老师（教师）", "李警官（民警）", "钱妈妈（爱心妈妈）"])
     plan.get_by_label("帮扶措施", exact=True).fill("每周两次学业辅导")
     owner.select_option(label="孙老师（教师）")
     plan.get_by_label("完成期限").fill(due.isoformat())
