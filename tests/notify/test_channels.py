@@ -189,6 +189,17 @@ def test_a_risk_case_leaves_by_wechat_with_its_link_but_without_its_details(tree
     assert "王小花" not in got.body.decode() and "淤青" not in got.body.decode()
 
 
+def test_the_console_channel_logs_a_risk_case_only_as_its_kind(users, settings, caplog):
+    settings.AIXIN_NOTIFY_CHANNELS = [INAPP, "aixin.notify.channels.ConsoleChannel"]
+    settings.AIXIN_NOTIFY_DEFAULT_ON = {"console": ["*"]}
+    _risk_report(users["district_admin"])
+
+    with caplog.at_level(logging.INFO, logger="aixin.notify"):
+        assert deliver_pending()["sent"] == 1
+    assert "风险事件流转：有一项需要您处理" in caplog.text
+    assert "王小花" not in caplog.text and "家庭暴力" not in caplog.text
+
+
 def test_the_confidential_kinds_are_kinds_of_notification():
     assert set(NotificationKind.values) >= CONFIDENTIAL_KINDS
     assert {"case_referral", "case_mandatory", "case_deadline", "taskforce_action"} <= CONFIDENTIAL_KINDS
