@@ -35,8 +35,8 @@ SMS_MAX_CHARS = 300
 # doctor is doing about it): their titles and bodies name the child and tell what happened. Text
 # messages and WeChat pass through third parties (the carrier's gateway, the WeChat relay), so
 # for these kinds the message outside says only what kind of matter needs the recipient; the
-# details stay behind the log-in (PIPL Art. 28/31: sensitive information of
-# minors, the least necessary; the in-app notification keeps them).
+# details stay behind the log-in (PIPL Art. 28/31: minors' sensitive information, no more than
+# necessary). The in-app notification keeps them.
 CONFIDENTIAL_KINDS = frozenset({"case_referral", "case_mandatory", "case_deadline", "taskforce_action"})
 CONFIDENTIAL_BODY = "为保护儿童隐私，详情不在消息中显示，请登录渝好爱心妈妈平台查看。"
 
