@@ -4,6 +4,7 @@
     python bench/bench_import.py                       # both databases, default sizes
     python bench/bench_import.py --backend pg --rows 100000 --xlsx-rows 20000
     python bench/bench_import.py --write-docs          # also write docs/PERFORMANCE.md
+    python bench/bench_import.py --what-if-without-keys  # first CSV import, key checks on/off
 
 Each import runs as `aixin import-children FILE --source civil_affairs --json` in a subprocess of
 its own, so the wall time includes start-up, file reading, parsing, encryption and the database
@@ -354,15 +355,60 @@ when measured {os.getloadavg()[0]:.1f}. Date: {datetime.date.today().isoformat()
     print(f"wrote {DOC}")
 
 
+# The foreign keys a first import's rows are checked against, row by row (docs/PERFORMANCE.md).
+CHECKED_KEYS = (
+    ("registry_child", "region_id"),
+    ("registry_child", "created_by_id"),
+    ("registry_guardian", "child_id"),
+    ("registry_parentcondition", "child_id"),
+)
+
+
+def without_keys(csv_path: Path, rows: int) -> dict[str, Any]:
+    """What-if, for the record only: the first CSV import into PostgreSQL with and without the
+    database's key checks of its rows, in fresh databases of their own, alternating (key checks
+    on, off, on, off). The application never runs without them."""
+    import psycopg
+
+    out: dict[str, Any] = {"rows": rows, "with_keys": [], "without_keys": []}
+    for attempt in range(2):
+        for keys in (True, False):
+            db = f"{PG_DB}_keys" if keys else f"{PG_DB}_nokeys"
+            url, env = prepare("pg", pg_db=db)
+            if not keys:
+                with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+                    for table, column in CHECKED_KEYS:
+                        names = conn.execute(
+                            "SELECT c.conname FROM pg_constraint c JOIN pg_attribute a "
+                            "ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+                            "WHERE c.contype = 'f' AND c.conrelid = %s::regclass AND a.attname = %s",
+                            [table, column],
+                        ).fetchall()
+                        for (name,) in names:
+                            conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+            seconds = measured_import(env, csv_path)["seconds"]
+            out["with_keys" if keys else "without_keys"].append(round(seconds, 1))
+            print(f"attempt {attempt + 1}, keys {'on' if keys else 'off'}: {seconds:.1f} s", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=500_000)
     p.add_argument("--xlsx-rows", type=int, default=100_000)
     p.add_argument("--backend", choices=["pg", "sqlite", "both"], default="both")
     p.add_argument("--write-docs", action="store_true")
+    p.add_argument(
+        "--what-if-without-keys",
+        action="store_true",
+        help="only: the first CSV import into PostgreSQL with and without its rows' key checks",
+    )
     args = p.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     csv_path = make_csv(args.rows)
+    if args.what_if_without_keys:
+        print(json.dumps(without_keys(csv_path, args.rows)))
+        return
     xlsx_path = make_xlsx(args.xlsx_rows)
     backends = ["pg", "sqlite"] if args.backend == "both" else [args.backend]
     results = [run_backend(b, csv_path, xlsx_path, args.rows, args.xlsx_rows) for b in backends]
