@@ -110,6 +110,9 @@ ANY_ROLE = tuple(ALL_ROLES)
 # Who reads the audit log: the audit administrator all of it, city and district admins their
 # scope's.
 AUDIT_READERS = (*ADMINS, Role.AUDIT_ADMIN)
+# Who opens task forces (pages and API): staff in scope, its members, the child's loving mother
+# (which ones each sees: taskforces_visible_to).
+TASKFORCE_VIEWERS = (*STAFF, Role.TASKFORCE_MEMBER, Role.VOLUNTEER)
 
 
 def declared_access(view: Callable[..., Any]) -> AccessSpec | None:

@@ -23,6 +23,7 @@ from ninja.responses import Status
 
 from aixin.accounts.access import (
     ADMINS,
+    TASKFORCE_VIEWERS,
     ScopedRouter,
     access,
     get_taskforce_for_user,
@@ -55,10 +56,6 @@ from aixin.taskforces.schemas import (
     TaskForceFilterIn,
     TaskForcePageOut,
 )
-
-# Who may open a task force and add progress notes: the same roles as the pages (staff in scope,
-# its members, the child's loving mother).
-from aixin.taskforces.views import VIEWERS
 
 router = ScopedRouter(tags=["taskforces"])
 MAX_LIMIT = 200
@@ -149,7 +146,7 @@ def _member_out(member: TaskForceMember) -> dict[str, Any]:
 
 
 @router.get("", response=TaskForcePageOut, url_name="taskforces_list")
-@access(*VIEWERS)
+@access(*TASKFORCE_VIEWERS)
 def taskforces_list(request: HttpRequest, filters: Query[TaskForceFilterIn]) -> dict[str, Any]:
     user = request_user(request)
     limit = max(1, min(int(filters.limit or settings.AIXIN_PAGE_SIZE), MAX_LIMIT))
@@ -182,7 +179,7 @@ def taskforces_list(request: HttpRequest, filters: Query[TaskForceFilterIn]) -> 
 
 
 @router.get("/{taskforce_id}", response=TaskForceDetailOut, url_name="taskforces_detail")
-@access(*VIEWERS)
+@access(*TASKFORCE_VIEWERS)
 def taskforces_detail(request: HttpRequest, taskforce_id: int, reason: str = "") -> dict[str, Any]:
     """Staff who do not own the child's case (R-12.5, `owns_child`) pass `?reason=`, as for the
     child's file; it is audited with the view."""
@@ -226,7 +223,7 @@ def taskforces_detail(request: HttpRequest, taskforce_id: int, reason: str = "")
 
 
 @router.post("/actions/{action_id}/notes", response={201: NoteOut}, url_name="taskforces_note_add")
-@access(*VIEWERS)
+@access(*TASKFORCE_VIEWERS)
 def taskforces_note_add(request: HttpRequest, action_id: int, payload: NoteIn) -> Status[dict[str, Any]]:
     user = request_user(request)
     action = _visible_action(user, action_id)

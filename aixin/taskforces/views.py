@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from aixin.accounts.access import (
     ADMINS,
     STAFF,
+    TASKFORCE_VIEWERS,
     access,
     get_taskforce_for_user,
     get_visible,
@@ -40,8 +41,6 @@ from aixin.taskforces import selectors, services
 from aixin.taskforces.forms import ActionForm, MemberForm, NoteForm, PlanForm, ReasonForm
 from aixin.taskforces.models import ActionStatus, PlanAction
 
-# Who may open a task force: staff in scope, its members, the child's loving mother.
-VIEWERS = (*STAFF, Role.TASKFORCE_MEMBER, Role.VOLUNTEER)
 PAGE_SIZE = 50
 
 
@@ -115,7 +114,7 @@ def taskforce_create(request: HttpRequest, child_pk: int) -> HttpResponse:
     return redirect(_detail_url(taskforce.pk))
 
 
-@access(*VIEWERS)
+@access(*TASKFORCE_VIEWERS)
 @require_http_methods(["GET", "POST"])  # POST: the reason form below
 def taskforce_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request_user(request)
@@ -312,7 +311,7 @@ def action_drop(request: HttpRequest, pk: int) -> HttpResponse:
     return _action_response(request, action.pk)
 
 
-@access(*VIEWERS)
+@access(*TASKFORCE_VIEWERS)
 @require_POST
 def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_visible(plan_actions_visible_to(request.user), pk)
