@@ -364,6 +364,12 @@ AIXIN_CASE_MAX_ATTACHMENT_BYTES = env_int("AIXIN_CASE_MAX_ATTACHMENT_BYTES", 10 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "[%(asctime)s] %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # The task queue's consumer says what it runs; configured here, it does not add a second
+    # handler of its own (each line would be printed twice).
+    "loggers": {
+        "huey": {"handlers": ["console"], "level": env_str("HUEY_LOG_LEVEL", "INFO"), "propagate": False}
+    },
 }
