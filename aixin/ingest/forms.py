@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aixin.ingest import reading
 from aixin.ingest.columns import SOURCE_LABELS
 from aixin.ingest.models import SuspectStatus
 
@@ -17,7 +18,6 @@ class UploadForm(forms.Form):
     source = forms.ChoiceField(label=_("数据来源"), choices=[])
     file = forms.FileField(
         label=_("文件"),
-        help_text=_("Excel（.xlsx、.xls）或 CSV 文件，第一行为表头"),
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_FILES}),
     )
     dry_run = forms.BooleanField(label=_("试导入（只检查，不写入）"), required=False)
@@ -29,6 +29,10 @@ class UploadForm(forms.Form):
         source.choices = [("", _("—— 请选择 ——")), *SOURCE_LABELS.items()]
         source.error_messages["required"] = _("请选择数据来源（哪个部门的台账）")
         source.error_messages["invalid_choice"] = _("数据来源“%(value)s”不在可选范围内")
+        self.fields["file"].help_text = _(
+            "Excel（.xlsx、.xls）或 CSV 文件，不超过 %(mb)d MB。表头上方的标题行、两行表头和合并单元格"
+            "会自动识别，列名可用常见叫法（如“身份证号码”“公民身份号码”）；不确定时请用导入模板"
+        ) % {"mb": reading.MAX_FILE_BYTES // (1024 * 1024)}
         self.fields["file"].error_messages["required"] = _("请选择要导入的文件")
         self.fields["file"].error_messages["empty"] = _("上传的文件是空的，请检查后重新选择")
 

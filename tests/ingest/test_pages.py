@@ -391,6 +391,17 @@ def test_a_file_over_the_limit_is_stopped_while_uploading_and_the_form_says_so(
     assert ImportBatch.objects.count() == 0
 
 
+def test_the_upload_form_states_the_size_limit_the_server_enforces_and_that_title_rows_are_fine(
+    tree: Any, admin_a: Any, login: Any, monkeypatch: Any
+) -> None:
+    from aixin.ingest import reading
+
+    monkeypatch.setattr(reading, "MAX_FILE_BYTES", 5 * 1024 * 1024)
+    body = login(admin_a).get(reverse("ingest:batch_list")).content.decode()
+    assert "不超过 5 MB" in body
+    assert "标题行" in body and "第一行为表头" not in body
+
+
 def test_the_upload_still_requires_the_csrf_token(tree: Any, admin_a: Any) -> None:
     from django.test import Client
 
