@@ -10,6 +10,10 @@
 * `CaseEvent` records every transition and note (who, when, from, to, why), append-only; a note
   may carry an attachment (image or PDF).
 
+What was reported and written (a report's description, an entry's text, an event's note) is
+sealed at rest under a data key that key rotation re-wraps without touching these rows
+(aixin.ops.datakeys); the attributes `description`, `text` and `note` read and write the clear text.
+
 Each record carries the child's village, town and district, so scope filters are plain columns.
 """
 
@@ -24,6 +28,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aixin.accounts.models import Department
 from aixin.cases.categories import Category, Severity
+from aixin.lib.crypto import context_of
+from aixin.ops.datakeys import sealed_text
 
 
 class ImmutableRecord(PermissionError):
@@ -94,7 +100,9 @@ class Report(AppendOnly):
     category = models.CharField(_("风险类别"), max_length=40, choices=Category.choices)
     mandatory = models.BooleanField(_("强制报告情形"), default=False)
     severity = models.CharField(_("紧急程度"), max_length=10, choices=Severity.choices)
-    description = models.TextField(_("发现的情况"))
+    # What was seen or heard, sealed (aixin.ops.datakeys); read and written through `description`.
+    description_sealed = models.TextField(_("发现的情况"), blank=True)
+    description = sealed_text("description_sealed", context_of("cases.Report", "description_sealed"))
     observed_at = models.DateTimeField(_("发现时间"))
     place = models.CharField(_("发现地点"), max_length=200, blank=True)
     photo = models.FileField(_("照片"), upload_to="cases/reports/%Y/%m/", blank=True)
@@ -123,7 +131,8 @@ class ReportEntry(AppendOnly):
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(_("类型"), max_length=20, choices=ReportEntryKind.choices)
-    text = models.TextField(_("内容"), blank=True)
+    text_sealed = models.TextField(_("内容"), blank=True)  # sealed; through `text`
+    text = sealed_text("text_sealed", context_of("cases.ReportEntry", "text_sealed"))
     agency = models.CharField(_("接报单位"), max_length=100, blank=True)
     receipt_number = models.CharField(_("回执号"), max_length=64, blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -258,7 +267,8 @@ class CaseEvent(AppendOnly):
     )
     actor_name = models.CharField(_("操作人"), max_length=150)
     actor_role = models.CharField(max_length=32, blank=True)
-    note = models.TextField(_("说明"), blank=True)
+    note_sealed = models.TextField(_("说明"), blank=True)  # sealed; through `note`
+    note = sealed_text("note_sealed", context_of("cases.CaseEvent", "note_sealed"))
     attachment = models.FileField(_("附件"), upload_to="cases/attachments/%Y/%m/", blank=True)
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)

@@ -174,7 +174,7 @@ def _event(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         actor_name=(str(actor) if getattr(actor, "is_authenticated", False) else SYSTEM_NAME)[:150],
         actor_role=getattr(actor, "role", "") or "",
-        note=note,
+        note_sealed=CaseEvent.note.seal(note),
         district_id=case.district_id,
     )
     if attachment is not None:
@@ -327,7 +327,7 @@ def _report_create(
         category=category,
         mandatory=mandatory,
         severity=severity,
-        description=description,
+        description_sealed=Report.description.seal(description),
         observed_at=observed_at,
         place=place,
         region_id=child.region_id,
@@ -476,7 +476,7 @@ def report_add_entry(
             entry = ReportEntry.objects.create(
                 report=case.report,
                 kind=kind,
-                text=text,
+                text_sealed=ReportEntry.text.seal(text),
                 agency=agency,
                 receipt_number=receipt_number,
                 author=actor,
@@ -486,7 +486,9 @@ def report_add_entry(
         raise Conflict("该报告刚刚已登记回执号，请刷新查看；如有错误，请添加更正说明") from exc
     summary = f"登记回执号 {receipt_number}（{agency}）" if kind == ReportEntryKind.RECEIPT else text
     _event(case, action=f"report_{kind}", actor=actor, note=summary)
-    _audit(actor, case, f"补充风险报告：{summary[:100]}", request, action=AuditAction.UPDATE)
+    # The audit log (kept in clear, for years) says what was done, never what a correction says.
+    said = summary if kind == ReportEntryKind.RECEIPT else f"{ReportEntryKind(kind).label}（{len(text)}字）"
+    _audit(actor, case, f"补充风险报告：{said[:100]}", request, action=AuditAction.UPDATE)
     return entry
 
 

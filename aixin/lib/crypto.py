@@ -94,15 +94,29 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     EncryptedField("taskforces.TaskForceMember", "phone_encrypted", "taskforce.member_phone"),
     EncryptedField("accounts.TotpDevice", "secret_encrypted", "user.totp"),
     EncryptedField("care.CareRecord", "notes_encrypted", "care_record.notes"),
+    EncryptedField("notify.Notification", "body_encrypted", "notification.body"),
+    # The data keys of the append-only columns below: rotation re-wraps these, never the rows.
+    EncryptedField("ops.DataKey", "wrapped_encrypted", "ops.data_key"),
+)
+
+# Columns of append-only tables (risk reports, case events, task-force progress notes), named
+# `*_sealed`: sealed once under a data key of their context (aixin.ops.datakeys), which the
+# keyring wraps. Key rotation re-wraps the data keys and never rewrites these rows, which the
+# database refuses to change anyway. A test fails when a model has a `*_sealed` column missing here.
+SEALED_FIELDS: tuple[EncryptedField, ...] = (
+    EncryptedField("cases.Report", "description_sealed", "case_report.description"),
+    EncryptedField("cases.ReportEntry", "text_sealed", "case_report_entry.text"),
+    EncryptedField("cases.CaseEvent", "note_sealed", "case_event.note"),
+    EncryptedField("taskforces.ActionNote", "text_sealed", "taskforce.action_note"),
 )
 
 
 def context_of(model: str, field_name: str) -> str:
     """The context of a registered column (so that writers and rotation cannot disagree)."""
-    for spec in ENCRYPTED_FIELDS:
+    for spec in (*ENCRYPTED_FIELDS, *SEALED_FIELDS):
         if spec.model == model and spec.field == field_name:
             return spec.context
-    raise KeyError(f"{model}.{field_name} is not in crypto.ENCRYPTED_FIELDS")
+    raise KeyError(f"{model}.{field_name} is not in crypto.ENCRYPTED_FIELDS or crypto.SEALED_FIELDS")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -485,6 +499,49 @@ def encrypt_int(value: int | None, *, context: str) -> str:
 def decrypt_int(token: str, *, context: str) -> int | None:
     text = decrypt(token, context=context)
     return int(text) if text else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Data keys (for append-only columns: aixin.ops.datakeys keeps them, wrapped by the keyring)
+
+
+def new_data_key(ring: Keyring | None = None) -> tuple[str, bytes]:
+    """A fresh random data key for the current algorithm: (algorithm, key)."""
+    algorithm = (ring or keyring()).current.algorithm
+    return algorithm, os.urandom(32 if algorithm == AES_256_GCM else 16)
+
+
+def seal_with_data_key(plaintext: str, *, key_id: int, algorithm: str, key: bytes, context: str) -> str:
+    """`plaintext` sealed under data key `key_id`: `d<id>:<algorithm>:<base64(nonce + sealed)>`,
+    with `context` as associated data. "" stays ""."""
+    if plaintext == "":
+        return ""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = _seal(algorithm, key, nonce, plaintext.encode(), context.encode())
+    return f"d{key_id}:{algorithm}:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def data_key_id(token: str) -> tuple[int, str]:
+    """The data key id and algorithm of a token made by `seal_with_data_key`."""
+    head, _, rest = token.partition(":")
+    algorithm, sep, _ = rest.partition(":")
+    if not (head.startswith("d") and head[1:].isdigit() and sep and algorithm in ALGORITHMS):
+        raise DecryptionError(f"not a sealed value (starts {token[:12]!r})")
+    return int(head[1:]), algorithm
+
+
+def open_with_data_key(token: str, *, key: bytes, context: str) -> str:
+    """The plaintext of a `seal_with_data_key` token; DecryptionError when it does not open."""
+    _key_id, algorithm = data_key_id(token)
+    try:
+        raw = base64.urlsafe_b64decode(token.split(":", 2)[2])
+        plain = _open(algorithm, key, raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+    except (binascii.Error, InvalidTag, ValueError) as exc:
+        raise DecryptionError(
+            f"the value does not open for {context!r}: altered, moved from another field, or not "
+            "under this data key"
+        ) from exc
+    return plain.decode()
 
 
 def blind_index(value: str, *, context: str) -> str:

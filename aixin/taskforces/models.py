@@ -16,6 +16,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from aixin.lib.crypto import context_of
+from aixin.ops.datakeys import sealed_text
+
 
 class MemberRole(models.TextChoices):
     TEACHER = "teacher", _("教师")
@@ -206,7 +209,9 @@ class ActionNote(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # As shown at the time of writing (name and role), so the note reads the same later.
     author_label = models.CharField(max_length=100)
-    text = models.TextField(_("进展情况"))
+    # Sealed at rest (aixin.ops.datakeys); read and written through `text`.
+    text_sealed = models.TextField(_("进展情况"), blank=True)
+    text = sealed_text("text_sealed", context_of("taskforces.ActionNote", "text_sealed"))
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -216,4 +221,4 @@ class ActionNote(models.Model):
         verbose_name_plural = _("进展记录")
 
     def __str__(self) -> str:
-        return self.text[:30]
+        return str(self.text)[:30]

@@ -494,7 +494,10 @@ def note_add(*, actor: Any, action_id: Any, text: str, request: HttpRequest | No
     if len(text) > NOTE_MAX:
         raise InvalidInput(f"进展情况不超过{NOTE_MAX}字", field="text")
     note = ActionNote.objects.create(
-        action=action, author=actor, author_label=_author_label(actor, taskforce)[:100], text=text
+        action=action,
+        author=actor,
+        author_label=_author_label(actor, taskforce)[:100],
+        text_sealed=ActionNote.text.seal(text),
     )
     _touch_plan(taskforce)
     _audit(

@@ -133,7 +133,7 @@ def test_notes_written_at_the_same_moment_are_all_kept(world):
         lambda: helpers.act(people.village, case, "note", note="儿童主任已到学校了解"),
     )
     assert all(isinstance(r, Case) for r in results), results
-    notes = set(CaseEvent.objects.filter(case=case, action="note").values_list("note", flat=True))
+    notes = {e.note for e in CaseEvent.objects.filter(case=case, action="note")}
     assert notes == {"区县已电话联系监护人", "督导员正在家访", "儿童主任已到学校了解"}
 
 

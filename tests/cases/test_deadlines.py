@@ -11,7 +11,7 @@ from tests.cases.helpers import act, case_in_state, ref_act, report
 
 
 def _escalations(case):
-    return list(CaseEvent.objects.filter(case=case, action="escalate").values_list("note", flat=True))
+    return [e.note for e in CaseEvent.objects.filter(case=case, action="escalate")]
 
 
 def _deadline_notes(username):

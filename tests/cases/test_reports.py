@@ -189,9 +189,9 @@ def test_the_report_model_refuses_to_save_changes_or_delete(people, child_a):
 @pytest.mark.parametrize(
     "sql",
     [
-        "UPDATE cases_report SET description = 'x' WHERE id = %s",
+        "UPDATE cases_report SET description_sealed = 'x' WHERE id = %s",
         "DELETE FROM cases_report WHERE id = %s",
-        "UPDATE cases_caseevent SET note = 'x' "
+        "UPDATE cases_caseevent SET note_sealed = 'x' "
         "WHERE case_id IN (SELECT id FROM cases_case WHERE report_id = %s)",
         "DELETE FROM cases_caseevent WHERE case_id IN (SELECT id FROM cases_case WHERE report_id = %s)",
         "UPDATE cases_reportentry SET receipt_number = 'x' WHERE report_id = %s",

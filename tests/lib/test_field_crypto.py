@@ -232,14 +232,25 @@ def test_an_address_is_masked_below_the_village(address, masked):
 def test_every_encrypted_column_is_in_the_rotation_list():
     """A model column named *_encrypted that rotate-keys does not know would keep old keys alive."""
     registered = {(f.model, f.field) for f in crypto.ENCRYPTED_FIELDS}
-    found = {
+    assert _columns_named("_encrypted") == {(m, f) for m, f in registered if _model_exists(m)}
+
+
+def test_every_sealed_column_is_registered_and_none_is_in_the_rotation_list():
+    """A `*_sealed` column (append-only tables) must have its context registered, and rotation
+    must never try to rewrite it (the database refuses)."""
+    registered = {(f.model, f.field) for f in crypto.SEALED_FIELDS}
+    assert _columns_named("_sealed") == {(m, f) for m, f in registered if _model_exists(m)}
+    assert not registered & {(f.model, f.field) for f in crypto.ENCRYPTED_FIELDS}
+
+
+def _columns_named(suffix: str) -> set[tuple[str, str]]:
+    """(app_label.Model, column) of every installed model's column whose name ends in `suffix`."""
+    return {
         (f"{m._meta.app_label}.{m.__name__}", f.name)
         for m in apps.get_models()
         for f in m._meta.concrete_fields
-        if f.name.endswith("_encrypted")
+        if f.name.endswith(suffix)
     }
-    installed = {(m, f) for m, f in registered if _model_exists(m)}
-    assert found == installed
 
 
 def _model_exists(label: str) -> bool:

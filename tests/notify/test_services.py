@@ -210,3 +210,19 @@ def test_the_notification_centre_gets_it_even_with_every_other_channel_switched_
     preferences_update(user=users["city_admin"], enabled=[])
     _notify([users["city_admin"]], kind=K.CASE_DEADLINE, key="case:9")
     assert list(Delivery.objects.values_list("channel", flat=True)) == ["inapp"]
+
+
+def test_a_notification_body_is_stored_sealed_and_shown_in_clear_in_the_inbox(users, client):
+    from django.db import connection
+    from django.urls import reverse
+
+    staff = users["district_admin"]
+    _notify([staff], body="孩子说爸爸喝了酒就打人")
+    notification = Notification.objects.get(recipient=staff)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body_encrypted FROM notify_notification WHERE id = %s", [notification.pk])
+        stored = cursor.fetchone()[0]
+    assert stored.startswith("k") and "打人" not in stored
+    assert notification.body == "孩子说爸爸喝了酒就打人"
+    client.force_login(staff)
+    assert "孩子说爸爸喝了酒就打人" in client.get(reverse("notify:inbox")).content.decode()

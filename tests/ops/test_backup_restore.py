@@ -113,6 +113,17 @@ def world(tree: Any, users: dict[str, Any], settings: Any, tmp_path: Path) -> di
     gone.guardians.all().delete()
     Child.objects.filter(pk=gone.pk).delete()
     factories.make_user(Role.VILLAGE_DIRECTOR, tree.village_b1, "village_b1")
+    # A risk report: an append-only row sealed under a data key, which must travel with it.
+    from aixin.cases.services import report_create
+
+    report_create(
+        actor=users["village_director"],
+        child_id=unsupported.pk,
+        category="neglect",
+        severity="high",
+        description="孩子独自在家三天",
+        observed_at=timezone.now() - datetime.timedelta(hours=2),
+    )
     seal_pending()  # as after each commit outside tests
     return {"child": unsupported, "deleted_child_id": gone.pk}
 
@@ -186,6 +197,7 @@ def test_restore_into_an_empty_database_reproduces_every_row_of_every_table(
     assert (
         before["registry_child"][1] and before["care_carerecord"][1] and before["auth_group_permissions"][1]
     )
+    assert before["cases_report"][1] and before["ops_datakey"][1]
     summary = make_backup(tmp_path / "world.aixbak")
     assert summary.tables["registry.child"] == 3
     assert summary.tables["care.carerecord"] == 2

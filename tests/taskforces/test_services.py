@@ -331,7 +331,7 @@ def test_progress_notes_cannot_be_changed_or_deleted(tree, users):
     note = services.note_add(actor=admin, action_id=action.pk, text="已联系学校")
 
     with pytest.raises(DatabaseError), transaction.atomic():
-        ActionNote.objects.filter(pk=note.pk).update(text="改写")
+        ActionNote.objects.filter(pk=note.pk).update(text_sealed=ActionNote.text.seal("改写"))
     with pytest.raises(DatabaseError), transaction.atomic():
         ActionNote.objects.filter(pk=note.pk).delete()
 
