@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aixin.accounts.models import Department
 from aixin.cases.categories import Category, Severity
-from aixin.lib.crypto import context_of
+from aixin.lib.crypto import context_of, decrypt, encrypt
 from aixin.ops.datakeys import sealed_text
 
 
@@ -210,7 +210,9 @@ class Referral(models.Model):
     state = models.CharField(
         _("状态"), max_length=20, choices=ReferralState.choices, default=ReferralState.PENDING, db_index=True
     )
-    reason = models.CharField(_("退回理由"), max_length=300, blank=True)
+    # Why a department sent it back: sealed at rest (it may say what the department found);
+    # read and written through `reason`.
+    reason_encrypted = models.TextField(_("退回理由"), blank=True)
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
@@ -249,6 +251,17 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_REFERRAL_STATES
+
+    @property
+    def reason(self) -> str:
+        return decrypt(self.reason_encrypted, context=REASON_CONTEXT)
+
+    @reason.setter
+    def reason(self, value: str) -> None:
+        self.reason_encrypted = encrypt((value or "")[:300], context=REASON_CONTEXT)
+
+
+REASON_CONTEXT = context_of("cases.Referral", "reason_encrypted")
 
 
 class CaseEvent(AppendOnly):

@@ -95,6 +95,7 @@ ENCRYPTED_FIELDS: tuple[EncryptedField, ...] = (
     EncryptedField("accounts.TotpDevice", "secret_encrypted", "user.totp"),
     EncryptedField("care.CareRecord", "notes_encrypted", "care_record.notes"),
     EncryptedField("notify.Notification", "body_encrypted", "notification.body"),
+    EncryptedField("cases.Referral", "reason_encrypted", "case_referral.reason"),
     # The data keys of the append-only columns below: rotation re-wraps these, never the rows.
     EncryptedField("ops.DataKey", "wrapped_encrypted", "ops.data_key"),
 )

@@ -26,7 +26,7 @@ from aixin.cases.models import CaseEvent, Report, ReportEntry
 from aixin.lib import crypto
 from aixin.ops import datakeys
 from tests import factories
-from tests.cases.helpers import act, report
+from tests.cases.helpers import act, case_in_state, ref_act, report
 
 SAID = "孩子说爸爸喝了酒就打人，奶奶不让说"
 CORRECTION = "更正：是继父，不是生父"
@@ -68,6 +68,16 @@ def test_a_report_its_correction_and_a_case_note_are_stored_sealed_and_read_back
     assert Report.objects.get(pk=case.report_id).description == SAID
     assert ReportEntry.objects.get(pk=entry.pk).text == CORRECTION
     assert CaseEvent.objects.get(pk=event.pk).note == NOTE
+
+
+def test_a_departments_return_reason_is_stored_sealed_and_shown_on_the_case_page(people, child_a, client):
+    referral = case_in_state("referred", people, child_a).referrals.get()
+    ref_act(people.edu_a, referral, "reject", note="孩子已由民政部门临时监护，属民政职责")
+    stored = raw("cases_referral", "reason_encrypted", referral.pk)
+    assert stored.startswith("k") and "监护" not in stored
+    client.force_login(people.district)
+    page = client.get(reverse("cases:case_detail", args=[referral.case_id])).content.decode()
+    assert "孩子已由民政部门临时监护，属民政职责" in page
 
 
 def test_a_sealed_narrative_does_not_open_as_another_column(written):
