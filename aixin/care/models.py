@@ -120,6 +120,7 @@ class CareRecord(models.Model):
     # What the loving mother wrote after a visit (what the child said, how the home looked):
     # sealed at rest like the child's own notes; read and written through `notes`.
     notes_encrypted = models.TextField(blank=True)
+    notes = crypto.encrypted_text("notes_encrypted", crypto.context_of("care.CareRecord", "notes_encrypted"))
     photo = models.FileField(_("照片"), upload_to="care/%Y/%m/", blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -148,21 +149,13 @@ class CareRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()}"
 
-    @property
-    def notes(self) -> str:
-        return crypto.decrypt(self.notes_encrypted, context=NOTES_CONTEXT)
 
-    @notes.setter
-    def notes(self, value: str) -> None:
-        self.notes_encrypted = seal_notes(value)
-
-
-NOTES_CONTEXT = crypto.context_of("care.CareRecord", "notes_encrypted")
+NOTES_CONTEXT = CareRecord.notes.context
 
 
 def seal_notes(notes: str) -> str:
     """A care record's notes as stored ("" stays "")."""
-    return crypto.encrypt(notes or "", context=NOTES_CONTEXT)
+    return CareRecord.notes.seal(notes)
 
 
 class CareComment(models.Model):

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aixin.accounts.models import Department
 from aixin.cases.categories import Category, Severity
-from aixin.lib.crypto import context_of, decrypt, encrypt
+from aixin.lib.crypto import context_of, encrypted_text
 from aixin.ops.datakeys import sealed_text
 
 
@@ -213,6 +213,7 @@ class Referral(models.Model):
     # Why a department sent it back: sealed at rest (it may say what the department found);
     # read and written through `reason`.
     reason_encrypted = models.TextField(_("退回理由"), blank=True)
+    reason = encrypted_text("reason_encrypted", context_of("cases.Referral", "reason_encrypted"))
     region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     town = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="+")
@@ -251,17 +252,6 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_REFERRAL_STATES
-
-    @property
-    def reason(self) -> str:
-        return decrypt(self.reason_encrypted, context=REASON_CONTEXT)
-
-    @reason.setter
-    def reason(self, value: str) -> None:
-        self.reason_encrypted = encrypt((value or "")[:300], context=REASON_CONTEXT)
-
-
-REASON_CONTEXT = context_of("cases.Referral", "reason_encrypted")
 
 
 class CaseEvent(AppendOnly):

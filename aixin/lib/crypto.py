@@ -502,6 +502,27 @@ def decrypt_int(token: str, *, context: str) -> int | None:
     return int(text) if text else None
 
 
+class encrypted_text(property):
+    """A model attribute over an encrypted column: reading opens it, assigning seals it, and the
+    model's constructor accepts it as a keyword (Django admits properties there).
+    `Model.attr.seal(text)` is the stored value, for inserts that name the column."""
+
+    def __init__(self, column: str, context: str) -> None:
+        super().__init__(
+            lambda obj: self.open(getattr(obj, column)),
+            lambda obj, value: setattr(obj, column, self.seal(value)),
+            doc=f"The clear text of `{column}`.",
+        )
+        self.column = column
+        self.context = context
+
+    def seal(self, value: str) -> str:
+        return encrypt(value or "", context=self.context)
+
+    def open(self, token: str) -> str:
+        return decrypt(token, context=self.context)
+
+
 # ---------------------------------------------------------------------------------------------
 # Data keys (for append-only columns: aixin.ops.datakeys keeps them, wrapped by the keyring)
 

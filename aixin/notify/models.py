@@ -43,6 +43,7 @@ class Notification(models.Model):
     # Sealed at rest: a body may quote what a risk report or a case note says. Read and written
     # through `body`.
     body_encrypted = models.TextField(_("内容"), blank=True)
+    body = crypto.encrypted_text("body_encrypted", crypto.context_of("notify.Notification", "body_encrypted"))
     # A relative URL inside the site ("/care/3/"), never an absolute one.
     link = models.CharField(_("链接"), max_length=300, blank=True)
     # kind + subject + period, e.g. "care_overdue:pairing12:2026-W11": the same key is never
@@ -69,17 +70,6 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
-
-    @property
-    def body(self) -> str:
-        return crypto.decrypt(self.body_encrypted, context=BODY_CONTEXT)
-
-    @body.setter
-    def body(self, value: str) -> None:
-        self.body_encrypted = crypto.encrypt(value or "", context=BODY_CONTEXT)
-
-
-BODY_CONTEXT = crypto.context_of("notify.Notification", "body_encrypted")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from aixin.accounts.access import get_visible, notifications_visible_to
 from aixin.accounts.models import User
-from aixin.lib import crypto
 from aixin.lib.errors import InvalidInput
 from aixin.notify.channels import (
     INAPP,
@@ -38,7 +37,6 @@ from aixin.notify.channels import (
     default_on,
 )
 from aixin.notify.models import (
-    BODY_CONTEXT,
     Delivery,
     DeliveryStatus,
     Notification,
@@ -150,7 +148,7 @@ def _create_chunk(drafts: list[Draft]) -> int:
                 recipient_id=d.recipient_id,
                 kind=d.kind,
                 title=_title(d.title),
-                body_encrypted=crypto.encrypt(d.body.strip(), context=BODY_CONTEXT),
+                body_encrypted=Notification.body.seal(d.body.strip()),
                 link=d.link,
                 dedupe_key=d.dedupe_key,
             )

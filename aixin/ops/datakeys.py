@@ -95,30 +95,14 @@ def unseal(token: str, *, context: str, model: Any = None) -> str:
     return crypto.open_with_data_key(token, key=_stored(pk, model), context=context)
 
 
-def forget() -> None:
-    """Drop the unwrapped keys kept in memory (tests; after restoring a backup)."""
-    with _lock:
-        _unwrapped.clear()
-
-
-class sealed_text(property):
-    """A model attribute over a `*_sealed` column: reading opens it, assigning seals it, and it is
-    accepted as a keyword by the model's constructor (Django admits properties there)."""
-
-    def __init__(self, column: str, context: str) -> None:
-        def read(obj: Any) -> str:
-            return unseal(getattr(obj, column), context=context)
-
-        def write(obj: Any, value: str) -> None:
-            setattr(obj, column, self.seal(value))
-
-        super().__init__(read, write, doc=f"The clear text of `{column}`.")
-        self.column = column
-        self.context = context
+class sealed_text(crypto.encrypted_text):
+    """`crypto.encrypted_text` for a `*_sealed` column: sealed under the context's data key."""
 
     def seal(self, value: str) -> str:
-        """`value` as the column stores it: `Model.objects.create(note_sealed=Model.note.seal(text))`."""
         return seal(value or "", context=self.context)
+
+    def open(self, token: str) -> str:
+        return unseal(token, context=self.context)
 
 
 def sealing_migration(app_label: str, model_name: str, clear: str, sealed: str, context: str) -> Any:
