@@ -66,11 +66,14 @@ def seed_care_configuration() -> None:
 
 @pytest.fixture
 def _restore_after_flush(django_db_blocker: Any) -> Iterator[None]:
-    """Torn down after the flush: puts the triggers and the seeded configuration back."""
+    """Torn down after the flush: puts the triggers and the seeded configuration back, then
+    closes the connection again as the flush left it (an open one would keep the test database
+    busy when it is dropped at the end of the run)."""
     yield
     with django_db_blocker.unblock():
         _append_only_triggers(on=True)
         seed_care_configuration()
+        connection.close()
 
 
 @pytest.fixture
