@@ -2,10 +2,12 @@
 
 Those tables are append-only in the database: no UPDATE, not even from the application. A column
 encrypted directly under the keyring would have to be rewritten at every key rotation; instead
-each context has one random data key, stored wrapped by the keyring (`DataKey`, a column that
+each context has a random data key, stored wrapped by the keyring (`DataKey`, a column that
 rotation re-wraps like any other), and the rows are sealed under the data key once, for good:
 `d<data key id>:<algorithm>:<base64(nonce + ciphertext + tag)>`, the context bound as associated
-data. Unwrapped data keys are kept in memory by the process; a token that does not open with a
+data. Re-wrapping a data key retires it (`REWRAP_ALSO`): after a rotation each context seals
+under a fresh key, which a keyring key that has left the keyring (or leaked) never wrapped.
+Unwrapped data keys are kept in memory by the process; a token that does not open with a
 remembered key (another database, a rolled-back key) is tried once more with the key as stored.
 """
 
@@ -16,10 +18,16 @@ import threading
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Now
 
 from aixin.lib import crypto
 
 WRAP_CONTEXT = crypto.context_of("ops.DataKey", "wrapped_encrypted")
+
+# What rotation also writes when it re-wraps a data key: the key is retired (kept to open
+# what it sealed; the context's next seal makes a new one).
+REWRAP_ALSO = {"retired_at": Coalesce(F("retired_at"), Now())}
 
 _lock = threading.Lock()
 # data key id → (the wrapped token it was unwrapped from, the keyring object, the key)
@@ -54,9 +62,13 @@ def _stored(pk: int, model: Any = None) -> bytes:
 
 
 def _current(context: str, model: Any = None) -> tuple[int, str, bytes]:
-    """(id, algorithm, key) of the data key of `context`, made on first use."""
+    """(id, algorithm, key) of the current data key of `context`, made on first use (and after
+    a rotation retired the one before)."""
     DataKey = _model(model)
-    row = DataKey.objects.filter(context=context).values_list("pk", "algorithm", "wrapped_encrypted").first()
+    current = DataKey.objects.filter(context=context)
+    if any(f.name == "retired_at" for f in DataKey._meta.fields):  # not in ops 0001's model
+        current = current.filter(retired_at__isnull=True)
+    row = current.values_list("pk", "algorithm", "wrapped_encrypted").first()
     if row is None:
         algorithm, key = crypto.new_data_key()
         wrapped = crypto.encrypt(base64.b64encode(key).decode(), context=WRAP_CONTEXT)
@@ -64,7 +76,7 @@ def _current(context: str, model: Any = None) -> tuple[int, str, bytes]:
             with transaction.atomic():
                 made = DataKey.objects.create(context=context, algorithm=algorithm, wrapped_encrypted=wrapped)
         except IntegrityError:  # made meanwhile by another process: use that one
-            row = DataKey.objects.values_list("pk", "algorithm", "wrapped_encrypted").get(context=context)
+            row = current.values_list("pk", "algorithm", "wrapped_encrypted").get()
         else:
             row = (made.pk, algorithm, wrapped)
     pk, algorithm, wrapped = row

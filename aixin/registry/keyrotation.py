@@ -27,6 +27,7 @@ from django.db import connection, models, transaction
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib import crypto
+from aixin.ops import datakeys
 
 
 @dataclass
@@ -76,6 +77,11 @@ class RotationReport:
         return out
 
 
+# What else a re-encryption writes, by context: a data key re-wrapped under the new key is
+# retired, so that what is sealed after the rotation is under a fresh one.
+_ALSO: dict[str, dict[str, Any]] = {datakeys.WRAP_CONTEXT: datakeys.REWRAP_ALSO}
+
+
 def _pending(model: type[models.Model], name: str, prefix: str) -> models.QuerySet[Any]:
     return model._default_manager.exclude(**{name: ""}).exclude(**{f"{name}__startswith": prefix})
 
@@ -111,7 +117,8 @@ def _rotate_batch(
                 result.failed.append(pk)
                 result.error = result.error or str(exc)
                 continue
-            result.rotated += manager.filter(pk=pk, **{spec.field: token}).update(**{spec.field: fresh})
+            changes = {spec.field: fresh, **_ALSO.get(spec.context, {})}
+            result.rotated += manager.filter(pk=pk, **{spec.field: token}).update(**changes)
     return batch[-1][0] if batch else None
 
 

@@ -130,6 +130,60 @@ def test_rotation_rewraps_the_data_keys_and_the_rows_stay_as_written_and_readabl
     assert CaseEvent.objects.get(pk=written["event"].pk).note == NOTE
 
 
+def _data_keys() -> list[tuple[int, str, str, bool]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, context, wrapped_encrypted, retired_at IS NULL FROM ops_datakey ORDER BY id"
+        )
+        return [(int(r[0]), str(r[1]), str(r[2]), bool(r[3])) for r in cursor.fetchall()]
+
+
+def test_after_a_rotation_new_narratives_are_sealed_under_a_key_the_old_keyring_key_never_wrapped(
+    written, settings, people, child_a
+):
+    settings.AIXIN_FIELD_KEYS = key(2)
+    crypto.forget_key_file_state()
+    old_ring = crypto.keyring()
+    case_before = report(people.village, child_a)  # sealed under the data key key 2 wraps
+    # What someone holding key 2 and a copy of the database could unwrap: the data keys as stored.
+    leaked = [
+        base64.b64decode(crypto.decrypt(wrapped, context=datakeys.WRAP_CONTEXT, ring=old_ring))
+        for _pk, _context, wrapped, _current in _data_keys()
+    ]
+    settings.AIXIN_FIELD_KEYS = f"{key(3)},{settings.AIXIN_FIELD_KEYS}"
+    crypto.forget_key_file_state()
+    call_command("rotate-keys", stdout=io.StringIO())
+    settings.AIXIN_FIELD_KEYS = settings.AIXIN_FIELD_KEYS.split(",")[0]  # key 2 leaves
+    crypto.forget_key_file_state()
+
+    case_after = report(people.village, child_a, description="孩子说继父不让她上学")
+    token = raw("cases_report", "description_sealed", case_after.report_id)
+    for data_key in leaked:
+        with pytest.raises(crypto.DecryptionError):
+            crypto.open_with_data_key(token, key=data_key, context="case_report.description")
+    # The report written before is as it was and opens; so does the new one.
+    assert Report.objects.get(pk=case_before.report_id).description == "孩子说在学校被高年级同学打"
+    assert Report.objects.get(pk=case_after.report_id).description == "孩子说继父不让她上学"
+    # One current key per context; the retired ones are kept to open what they sealed.
+    keys = _data_keys()
+    contexts = [context for _pk, context, _w, current in keys if current]
+    assert len(contexts) == len(set(contexts))
+    assert any(not current for *_rest, current in keys)
+
+
+def test_running_rotation_again_keeps_the_data_keys_it_has_already_renewed(
+    written, settings, people, child_a
+):
+    settings.AIXIN_FIELD_KEYS = f"{key(3)},{key(2)}"
+    crypto.forget_key_file_state()
+    call_command("rotate-keys", stdout=io.StringIO())
+    first = report(people.village, child_a)
+    call_command("rotate-keys", stdout=io.StringIO())  # nothing under an old key: nothing to renew
+    second = report(people.village, child_a)
+    tokens = [raw("cases_report", "description_sealed", c.report_id) for c in (first, second)]
+    assert crypto.data_key_id(tokens[0]) == crypto.data_key_id(tokens[1])
+
+
 TRIGGERS = importlib.import_module("aixin.cases.migrations.0002_append_only_triggers")
 BEFORE = [("cases", "0002_append_only_triggers"), ("taskforces", "0002_action_notes_append_only")]
 AFTER = [("cases", "0003_seal_narratives"), ("taskforces", "0003_seal_action_notes")]

@@ -81,4 +81,9 @@ class Command(BaseCommand):
                 failed = f"无法解密 {len(c.failed)}（主键 {shown}）：{c.error}"
                 self.stdout.write(f"  {c.label}：剩余 {c.remaining}，{failed}")
             else:
-                self.stdout.write(f"  {c.label}：重新加密 {c.rotated}，剩余 {c.remaining}")
+                retired = (
+                    "（这些数据密钥已停用，此后写入的内容用新的数据密钥封存）"
+                    if c.rotated and c.model == "ops.DataKey"
+                    else ""
+                )
+                self.stdout.write(f"  {c.label}：重新加密 {c.rotated}，剩余 {c.remaining}{retired}")
