@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, Expression, OuterRef, Q, QuerySet
+from django.db.models import Case, CharField, Exists, Expression, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Left
 from django.http import HttpRequest
 from django.utils import timezone
@@ -23,28 +23,13 @@ from aixin.alerts.models import Alert, AlertKind, AlertStatus
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.lib.idnumber import eighteenth_birthday, latest_birth_date_turning_18_by
 from aixin.pairing.services import PAIRABLE_TIERS as INDIVIDUAL_TIERS
+from aixin.pairing.services import needs_loving_mother
 
 CHUNK = 2000
 
 DueOn = datetime.date | Callable[[Any], datetime.date | None] | None
-
-
-def eighteenth_birthday(birth: datetime.date) -> datetime.date:
-    """The day a child born on `birth` turns 18 (29 February → 1 March in a common year, as
-    `aixin.lib.idnumber.age_on` counts ages)."""
-    try:
-        return birth.replace(year=birth.year + 18)
-    except ValueError:
-        return datetime.date(birth.year + 18, 3, 1)
-
-
-def latest_birth_date_turning_18_by(day: datetime.date) -> datetime.date:
-    """The latest birth date whose 18th birthday falls on or before `day`."""
-    try:
-        return day.replace(year=day.year - 18)
-    except ValueError:  # 29 February → 28 February of a common year
-        return datetime.date(day.year - 18, 2, 28)
 
 
 def _open_alert_exists(kind: str) -> Exists:
@@ -270,6 +255,8 @@ def resolve_satisfied(*, children: Any = None) -> dict[str, int]:
     unpaired += close(
         AlertKind.UNPAIRED, ~Q(child__care_tier__in=INDIVIDUAL_TIERS), "关爱类型已不需一对一结对，自动关闭"
     )
+    adult = Q(child__birth_date__lte=latest_birth_date_turning_18_by(timezone.localdate()))
+    unpaired += close(AlertKind.UNPAIRED, adult, "已年满18周岁，转为移交成长爱护人，自动关闭")
     handover = close(
         AlertKind.HANDOVER, Q(child__status=ChildStatus.HANDED_OVER), "已移交成长爱护人，自动关闭"
     )
@@ -280,6 +267,45 @@ def resolve_satisfied(*, children: Any = None) -> dict[str, int]:
         AlertKind.HANDOVER.value: handover,
         AlertKind.CLOSE_PROPOSAL.value: proposal,
     }
+
+
+def unpaired_message(newly: Q | None = None) -> Case:
+    """The message of an UNPAIRED alert, worded by the database (an import can leave a hundred
+    thousand children unpaired): "新纳入…" for the children `newly` selects, "需…" for the rest."""
+    from aixin.registry.models import CareTier
+
+    cases = ((newly, "新纳入"), (~newly, "需")) if newly is not None else ((Q(), "需"),)
+    return Case(
+        *(
+            When(Q(care_tier=tier) & when, then=Value(f"{prefix}{label}关爱，尚未结对爱心妈妈"))
+            for tier, label in ((CareTier.ONE_TO_ONE, "一对一"), (CareTier.MANY_TO_ONE, "多对一"))
+            for when, prefix in cases
+        ),
+        output_field=CharField(),
+    )
+
+
+def raise_unpaired_alerts(*, today: datetime.date) -> int:
+    """UNPAIRED alerts for every child who needs a loving mother (`needs_loving_mother`) and has
+    no open pairing — whichever way they came to need one (entered by hand, re-tiered, a pairing
+    ended) — so that the alerts agree with the list of children to pair. A child whose alert
+    staff dismissed gets none again until a pairing has been proposed for them since."""
+    from aixin.pairing.models import OPEN_STATUSES, Pairing
+    from aixin.registry.models import Child
+
+    open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
+    proposed_since = Pairing.objects.filter(
+        child=OuterRef("child_id"), proposed_at__gt=OuterRef("resolved_at")
+    )
+    dismissed = Alert.objects.filter(
+        child=OuterRef("pk"), kind=AlertKind.UNPAIRED, status=AlertStatus.DISMISSED
+    ).exclude(Exists(proposed_since))
+    children = (
+        Child.objects.filter(needs_loving_mother(today))
+        .exclude(Exists(open_pairing))
+        .exclude(Exists(dismissed))
+    )
+    return raise_alerts(AlertKind.UNPAIRED, children, unpaired_message())
 
 
 def raise_handover_alerts(

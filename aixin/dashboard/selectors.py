@@ -25,6 +25,7 @@ from aixin.accounts.access import (
     regions_visible_to,
     volunteers_visible_to,
 )
+from aixin.pairing.services import minor_on
 from aixin.regions.models import Region, RegionLevel
 
 # The five categories of R-3.2, in the order the program document lists them.
@@ -221,10 +222,11 @@ def _breadcrumb(*, user: Any, region: Region) -> list[RegionRef]:
     return [_ref(r) for r in ancestors]
 
 
-def _must_cover_q() -> Q:
+def _must_cover_q(today: datetime.date) -> Q:
     """Children the program must pair individually: orphans, de-facto unsupported, special
-    difficulties, and anyone whose tier is one-to-one or many-to-one (R-6.5 a and b)."""
-    return _orphan_q() | _difficulty_q()
+    difficulties, and anyone whose tier is one-to-one or many-to-one (R-6.5 a and b) — while
+    under 18: at 18 a young person is handed over to a growth guardian, not paired."""
+    return (_orphan_q() | _difficulty_q()) & minor_on(today)
 
 
 def _orphan_q() -> Q:
@@ -294,8 +296,8 @@ def overview(*, user: Any, region: Region, today: datetime.date | None = None) -
         silent_30=Count("pk", filter=_silent_since(day30)),
     )
     aggregates.update(
-        must=Count("pk", filter=_must_cover_q()),
-        must_paired=Count("pk", filter=_must_cover_q() & paired_q),
+        must=Count("pk", filter=_must_cover_q(today)),
+        must_paired=Count("pk", filter=_must_cover_q(today) & paired_q),
     )
     child_col = _CHILD_GROUP.get(region.level)
     volunteer_col = _VOLUNTEER_GROUP.get(region.level)

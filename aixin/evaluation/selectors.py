@@ -110,8 +110,8 @@ def _counts_by_district(today: datetime.date) -> dict[int, dict[str, int]]:
     for tier in CareTier.values:
         aggregates[f"tier_{tier}"] = Count("pk", filter=Q(care_tier=tier))
     aggregates.update(
-        must=Count("pk", filter=_must_cover_q()),
-        must_paired=Count("pk", filter=_must_cover_q() & Q(paired=True)),
+        must=Count("pk", filter=_must_cover_q(today)),
+        must_paired=Count("pk", filter=_must_cover_q(today) & Q(paired=True)),
         reached=Count("pk", filter=Q(pk__in=reached_ids)),
     )
     rows = (

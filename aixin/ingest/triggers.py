@@ -12,14 +12,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Case, CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from aixin.alerts.models import AlertKind
-from aixin.alerts.services import raise_alerts, raise_handover_alerts, resolve_satisfied
+from aixin.alerts.services import raise_alerts, raise_handover_alerts, resolve_satisfied, unpaired_message
 from aixin.ingest.columns import SOURCE_LABELS, Source
 from aixin.ingest.models import ImportBatch
-from aixin.pairing.services import PAIRABLE_TIERS as INDIVIDUAL_TIERS
-from aixin.registry.models import CareTier, Child, ChildChange, ChildStatus, SchoolStage
+from aixin.pairing.services import needs_loving_mother
+from aixin.registry.models import Child, ChildChange, ChildStatus, SchoolStage
 
 # Sources whose every record asks for a risk review (court and procuratorate data).
 JUSTICE_SOURCES = (Source.COURT, Source.PROCURATORATE)
@@ -42,22 +42,15 @@ def _created_or_changed(batch: ImportBatch, changes: QuerySet[Any], field: str) 
     return Q(created_batch=batch) | Q(_changed(changes, field))
 
 
-def _unpaired(batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any]) -> int:
+def _unpaired(
+    batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any], today: datetime.date
+) -> int:
     from aixin.pairing.models import OPEN_STATUSES, Pairing
 
     open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
-    qs = children.filter(care_tier__in=INDIVIDUAL_TIERS).exclude(Exists(open_pairing))
+    qs = children.filter(needs_loving_mother(today)).exclude(Exists(open_pairing))
     newly = _created_or_changed(batch, changes, "care_tier")
-    # Worded by the database: an import can leave a hundred thousand children unpaired.
-    message = Case(
-        *(
-            When(Q(care_tier=tier) & when, then=Value(f"{prefix}{label}关爱，尚未结对爱心妈妈"))
-            for tier, label in ((CareTier.ONE_TO_ONE, "一对一"), (CareTier.MANY_TO_ONE, "多对一"))
-            for when, prefix in ((newly, "新纳入"), (~newly, "需"))
-        ),
-        output_field=CharField(),
-    )
-    return raise_alerts(AlertKind.UNPAIRED, qs, message, batch=batch)
+    return raise_alerts(AlertKind.UNPAIRED, qs, unpaired_message(newly), batch=batch)
 
 
 def _retiered(batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any]) -> int:
@@ -163,7 +156,7 @@ def after_batch(batch: ImportBatch, *, today: datetime.date) -> dict[str, int]:
     # (a child the batch created has no alert yet).
     resolve_satisfied(children=changed)
     return {
-        AlertKind.UNPAIRED.value: _unpaired(batch, children, changes),
+        AlertKind.UNPAIRED.value: _unpaired(batch, children, changes, today),
         AlertKind.RETIERED.value: _retiered(batch, children, changes),
         AlertKind.HANDOVER.value: raise_handover_alerts(children, today=today, batch=batch),
         AlertKind.RISK_REVIEW.value: _risk_review(batch, children, changes),

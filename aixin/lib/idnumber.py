@@ -107,13 +107,33 @@ def age_on(birth: datetime.date, day: datetime.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+def eighteenth_birthday(birth: datetime.date) -> datetime.date:
+    """The day a child born on `birth` turns 18 (29 February → 1 March in a common year, as
+    `age_on` counts ages)."""
+    try:
+        return birth.replace(year=birth.year + 18)
+    except ValueError:
+        return datetime.date(birth.year + 18, 3, 1)
+
+
+def latest_birth_date_turning_18_by(day: datetime.date) -> datetime.date:
+    """The latest birth date whose 18th birthday falls on or before `day`: whoever was born
+    after it is still a minor on `day`."""
+    try:
+        return day.replace(year=day.year - 18)
+    except ValueError:  # 29 February → 28 February of a common year
+        return datetime.date(day.year - 18, 2, 28)
+
+
 __all__ = [
     "IdNumberError",
     "IdNumberInfo",
     "age_on",
     "check_character",
     "describe",
+    "eighteenth_birthday",
     "is_valid",
+    "latest_birth_date_turning_18_by",
     "mask",
     "normalise",
     "parse",

@@ -28,7 +28,7 @@ from aixin.matching.exclusions import excluded_pairs
 from aixin.matching.models import MatchProposal, MatchRun, RunStatus
 from aixin.matching.solver import Solution, solve, solve_greedy
 from aixin.pairing.models import OPEN_STATUSES, Pairing
-from aixin.pairing.services import PAIRABLE_TIERS
+from aixin.pairing.services import needs_loving_mother
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry.models import CareTier, Child, ChildStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
@@ -51,12 +51,12 @@ def configured_weights() -> Weights:
     return Weights(**getattr(settings, "AIXIN_MATCH_WEIGHTS", {}))
 
 
-def needy_children(district: Region) -> Any:
-    """Children of the district who need a mother now: one-to-one or many-to-one, in the
-    register, no open pairing."""
+def needy_children(district: Region, *, today: datetime.date | None = None) -> Any:
+    """Children of the district who need a mother now (`needs_loving_mother`: one-to-one or
+    many-to-one, in the register, under 18) with no open pairing."""
     open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
     return (
-        Child.objects.filter(district=district, status=ChildStatus.ACTIVE, care_tier__in=PAIRABLE_TIERS)
+        Child.objects.filter(needs_loving_mother(today or timezone.localdate()), district=district)
         .exclude(Exists(open_pairing))
         .order_by("pk")
     )

@@ -24,8 +24,9 @@ from aixin.accounts.access import (
 from aixin.lib.errors import InvalidInput
 from aixin.lib.idnumber import age_on
 from aixin.pairing.models import OPEN_STATUSES, Pairing, PairingStatus
+from aixin.pairing.services import needs_loving_mother
 from aixin.regions.models import Region
-from aixin.registry.models import CareTier, ChildStatus
+from aixin.registry.models import CareTier
 from aixin.volunteers.models import Specialty, Volunteer, VolunteerStatus
 
 CLOSENESS_LABELS = {0: "同村", 1: "同镇", 2: "同区县"}
@@ -240,13 +241,14 @@ def pending_proposals_for(user: Any) -> QuerySet[Pairing]:
     )
 
 
-def children_needing_pairing(user: Any) -> QuerySet[Any]:
-    """Children in scope, in the register, in a one-to-one or many-to-one tier, with no open
-    pairing (no proposal waiting, no consent pending, no active loving mother)."""
+def children_needing_pairing(user: Any, *, today: datetime.date | None = None) -> QuerySet[Any]:
+    """Children in scope who need a loving mother (`needs_loving_mother`: in the register, one-to-
+    one or many-to-one, under 18) and have no open pairing (no proposal waiting, no consent
+    pending, no active loving mother)."""
     open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
     return (
         children_visible_to(user)
-        .filter(status=ChildStatus.ACTIVE, care_tier__in=(CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE))
+        .filter(needs_loving_mother(today or timezone.localdate()))
         .exclude(Exists(open_pairing))
         .select_related("region", "town", "district")
     )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
+from aixin.lib.idnumber import latest_birth_date_turning_18_by
 from aixin.lib.uploads import EVIDENCE_KINDS, check_upload, delete_on_failure, random_name
 from aixin.pairing.models import ConsentMethod, ConsentScope, GuardianConsent, Pairing, PairingStatus
 from aixin.registry.models import CareTier, ChildStatus
@@ -37,6 +38,31 @@ from aixin.volunteers.models import Volunteer, VolunteerStatus
 
 P = PairingStatus
 PAIRABLE_TIERS = (CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE)
+
+
+def minor_on(day: datetime.date) -> Q:
+    """Children not yet 18 on `day`."""
+    return Q(birth_date__gt=latest_birth_date_turning_18_by(day))
+
+
+def needs_loving_mother(day: datetime.date) -> Q:
+    """Whom a loving mother is sought for on `day`: in the register, in a one-to-one or
+    many-to-one tier, and under 18. At 18 a young person is handed over to a growth guardian
+    (R-11.2; a hand-over alert asks for it), not paired anew — even one who stays in the
+    register as a full-time student (渝民发〔2021〕5号). Whether an open pairing exists is for
+    the caller to add."""
+    return Q(status=ChildStatus.ACTIVE, care_tier__in=PAIRABLE_TIERS) & minor_on(day)
+
+
+def seeks_loving_mother(child: Any, day: datetime.date) -> bool:
+    """`needs_loving_mother` for one child in memory."""
+    return (
+        child.status == ChildStatus.ACTIVE
+        and child.care_tier in PAIRABLE_TIERS
+        and child.birth_date > latest_birth_date_turning_18_by(day)
+    )
+
+
 WITHDRAWN_END_REASON = "监护人撤回同意"
 
 
@@ -108,6 +134,10 @@ def pairing_propose(
         raise InvalidInput(_("该儿童为团体关爱（多对多），无需一对一结对"))
     if child.care_tier not in PAIRABLE_TIERS:
         raise InvalidInput(_("儿童%(name)s尚未确定关爱类型，不能结对") % {"name": child.name})
+    if child.birth_date <= latest_birth_date_turning_18_by(timezone.localdate()):
+        raise InvalidInput(
+            _("%(name)s已年满18周岁，应移交成长爱护人，不再新结对爱心妈妈") % {"name": child.name}
+        )
     if volunteer.status != VolunteerStatus.ACTIVE:
         raise InvalidInput(
             _("爱心妈妈%(name)s当前状态为“%(s)s”，只有服务中的爱心妈妈可以结对")

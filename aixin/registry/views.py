@@ -35,6 +35,7 @@ from aixin.lib.excel import workbook_bytes
 from aixin.lib.idnumber import age_on
 from aixin.matching.models import ExclusionReason
 from aixin.matching.review import suggest_mothers
+from aixin.pairing.services import seeks_loving_mother
 from aixin.registry import derive, file_reason, rules, selectors, services
 from aixin.registry.forms import (
     ChildCreateForm,
@@ -45,10 +46,9 @@ from aixin.registry.forms import (
     GuardianForm,
     TierOverrideForm,
 )
-from aixin.registry.models import CareTier, Child, ChildStatus, ParentCondition
+from aixin.registry.models import Child, ChildStatus, ParentCondition
 
 PAGE_SIZE = 50
-PAIRABLE_TIERS = (CareTier.ONE_TO_ONE, CareTier.MANY_TO_ONE)
 
 
 def _show_error(form: forms.Form, exc: DomainError) -> None:
@@ -99,10 +99,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
                 "contact_badge": _contact_badge(days),
                 "propose_url": (
                     _propose_url(child.pk)
-                    if admin
-                    and not child.open_pairing_status
-                    and child.care_tier in PAIRABLE_TIERS
-                    and child.status == ChildStatus.ACTIVE
+                    if admin and not child.open_pairing_status and seeks_loving_mother(child, today)
                     else None
                 ),
             }
@@ -243,8 +240,7 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
         _propose_url(child.pk)
         if may_manage(request.user)
         and not any(p.status in ("proposed", "awaiting_consent", "active") for p in related["pairings"])
-        and child.care_tier in PAIRABLE_TIERS
-        and child.status == ChildStatus.ACTIVE
+        and seeks_loving_mother(child, today)
         else None
     )
     audit_log(

@@ -51,3 +51,48 @@ def test_the_periodic_task_runs_the_scan_for_today(tree):
     factories.make_child(tree.village_a2, birth=born_turning_18_in(0))
 
     assert scan_alerts.call_local()["handover_opened"] == 1
+
+
+def test_the_daily_scan_opens_an_unpaired_alert_for_a_child_entered_by_hand_who_needs_a_loving_mother(tree):
+    needy = factories.make_child(tree.village_a1, name="需结对", difficulty_life=True)  # not by an import
+    factories.make_child(tree.village_a1, name="团体关爱")
+
+    result = daily_alert_scan(today=TODAY)
+
+    assert result["unpaired_opened"] == 1
+    [alert] = open_alerts(needy)
+    assert (alert.kind, alert.message) == (AlertKind.UNPAIRED, "需一对一关爱，尚未结对爱心妈妈")
+    assert daily_alert_scan(today=TODAY)["unpaired_opened"] == 0
+
+
+def test_an_18_year_old_gets_a_handover_alert_and_their_unpaired_alert_closes(tree):
+    grown = factories.make_child(tree.village_a1, name="已成年", birth=born_turning_18_in(-20))
+    type(grown).objects.filter(pk=grown.pk).update(care_tier="one_to_one", full_time_student=True)
+    make_alert(grown, AlertKind.UNPAIRED)
+
+    daily_alert_scan(today=TODAY)
+
+    [alert] = open_alerts(grown)
+    assert alert.kind == AlertKind.HANDOVER
+    closed = Alert.objects.get(child=grown, kind=AlertKind.UNPAIRED)
+    assert (closed.status, closed.resolution) == (
+        AlertStatus.RESOLVED,
+        "已年满18周岁，转为移交成长爱护人，自动关闭",
+    )
+
+
+def test_an_unpaired_alert_staff_dismissed_is_not_raised_again_until_a_pairing_is_proposed(tree, users):
+    from aixin.alerts.services import dismiss
+    from aixin.pairing.models import Pairing
+
+    child = factories.make_child(tree.village_a1, name="已核实", difficulty_life=True)
+    daily_alert_scan(today=TODAY)
+    [alert] = open_alerts(child)
+    dismiss(actor=users["district_admin"], alert_id=alert.pk, reason="已由亲属照料，暂不结对")
+
+    assert daily_alert_scan(today=TODAY)["unpaired_opened"] == 0
+
+    # A loving mother is proposed later, and the proposal is withdrawn: the child needs one again.
+    pairing = factories.make_active_pairing(child, factories.make_volunteer(tree.village_a1))
+    Pairing.objects.filter(pk=pairing.pk).update(status="ended")
+    assert daily_alert_scan(today=TODAY)["unpaired_opened"] == 1

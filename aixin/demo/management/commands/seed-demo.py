@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from aixin.alerts.tasks import daily_alert_scan
 from aixin.demo.admins import seed_demo_admins
 from aixin.demo.cases import seed_demo_cases
 from aixin.demo.seed import DEMO_PASSWORD, SeedOptions, enrol_demo_authenticators, seed_demo
@@ -50,6 +51,8 @@ class Command(BaseCommand):
             summary.users.extend(seed_demo_taskforces(password=DEMO_PASSWORD, seed=opts["seed"]))
             summary.users.extend(seed_demo_admins(password=DEMO_PASSWORD))
             enrol_demo_authenticators()
+        # What the daily alert scan (06:30) would have opened by now: hand-overs, unpaired children.
+        daily_alert_scan()
         if opts["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS("演示数据已生成："))
             for line in summary.lines():
