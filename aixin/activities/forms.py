@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from aixin.accounts.access import regions_visible_to
 from aixin.activities.models import ActivityKind
 from aixin.activities.selectors import PlaceGroup, place_for_user
+from aixin.lib.widgets import IsoDateInput
 from aixin.regions.models import RegionLevel
 from aixin.regions.widgets import (
     OPTIONS_LOADED_EVENT,
@@ -58,7 +59,7 @@ class ParticipantsForm(forms.Form):
 class ActivityForm(ParticipantsForm):
     name = forms.CharField(label=_("活动名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=[("", _("请选择")), *ActivityKind.choices])
-    held_on = forms.DateField(label=_("活动日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("活动日期"), widget=IsoDateInput())
     venue = forms.CharField(
         label=_("阵地"),
         max_length=100,

@@ -13,9 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from aixin.care.config_services import MAX_SORT_ORDER, RULE_TIERS
 from aixin.care.models import Cadence
+from aixin.lib.widgets import IsoDateInput
 from aixin.registry.models import CareTier
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = IsoDateInput()
 
 
 def _date_field(label: Any) -> forms.DateField:

@@ -6,12 +6,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aixin.care.models import CareKind, CareRule, CareService
+from aixin.lib.widgets import IsoDateInput
 
 
 class CareRecordForm(forms.Form):
     """Parses the phone form; the rules of what is allowed live in care_record_create."""
 
-    date = forms.DateField(label=_("关爱日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label=_("关爱日期"), widget=IsoDateInput())
     kind = forms.ChoiceField(label=_("关爱方式"), choices=CareKind.choices, widget=forms.RadioSelect)
     rules = forms.MultipleChoiceField(label=_("完成的“6+1”内容"), widget=forms.CheckboxSelectMultiple)
     services = forms.MultipleChoiceField(
@@ -53,12 +54,8 @@ class CommentForm(forms.Form):
 
 class RecordFilterForm(forms.Form):
     region = forms.CharField(label=_("区划代码"), required=False)
-    date_from = forms.DateField(
-        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("开始日期"), required=False, widget=IsoDateInput())
+    date_to = forms.DateField(label=_("结束日期"), required=False, widget=IsoDateInput())
     volunteer = forms.CharField(label=_("爱心妈妈"), required=False, max_length=50)
     rule = forms.ChoiceField(label=_("6+1 条目"), required=False)
 

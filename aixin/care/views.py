@@ -67,11 +67,12 @@ def _needs(child: Child) -> list[str]:
 
 
 def _inactivity_badge(days: int) -> tuple[str, str] | None:
+    """The real number of days without contact, coloured by the thresholds it has passed."""
     long_days, short_days = max(settings.AIXIN_INACTIVITY_DAYS), min(settings.AIXIN_INACTIVITY_DAYS)
     if days >= long_days:
-        return "overdue", _("%(n)s天未联系") % {"n": long_days}
+        return "overdue", _("%(n)s天未联系") % {"n": days}
     if days >= short_days:
-        return "due", _("%(n)s天未联系") % {"n": short_days}
+        return "due", _("%(n)s天未联系") % {"n": days}
     return None
 
 

@@ -5,6 +5,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aixin.lib.widgets import IsoDateInput
 from aixin.pairing.models import ConsentMethod, ConsentScope
 
 DECLINE_REASONS = (
@@ -33,7 +34,7 @@ class ConsentForm(forms.Form):
     )
     relation = forms.CharField(label=_("与儿童关系"), max_length=20, required=False)
     method = forms.ChoiceField(label=_("同意方式"), choices=ConsentMethod.choices)
-    consented_on = forms.DateField(label=_("同意日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    consented_on = forms.DateField(label=_("同意日期"), widget=IsoDateInput())
     scope = forms.MultipleChoiceField(
         label=_("同意范围"),
         choices=ConsentScope.choices,
@@ -63,9 +64,7 @@ class ConsentForm(forms.Form):
 
 class EndForm(forms.Form):
     reason = forms.CharField(label=_("解除原因"), max_length=300)
-    end_date = forms.DateField(
-        label=_("解除日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    end_date = forms.DateField(label=_("解除日期"), required=False, widget=IsoDateInput())
 
 
 class WithdrawConsentForm(forms.Form):

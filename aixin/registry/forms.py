@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aixin.accounts.access import regions_visible_to
+from aixin.lib.widgets import IsoDateInput
 from aixin.regions.models import Region, RegionLevel, RegionQuerySet
 from aixin.regions.widgets import VillagePickerField
 from aixin.registry.models import (
@@ -166,17 +167,13 @@ class ParentConditionFields(forms.Form):
     father_kind = forms.ChoiceField(
         label=_("父亲情形"), required=False, choices=[("", _("无/正常监护")), *ParentConditionKind.choices]
     )
-    father_started_on = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    father_started_on = forms.DateField(label=_("起始日期"), required=False, widget=IsoDateInput())
     father_term_months = forms.IntegerField(label=_("期限(月)"), required=False, min_value=0)
     father_evidence = forms.CharField(label=_("证明材料"), required=False, max_length=200)
     mother_kind = forms.ChoiceField(
         label=_("母亲情形"), required=False, choices=[("", _("无/正常监护")), *ParentConditionKind.choices]
     )
-    mother_started_on = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    mother_started_on = forms.DateField(label=_("起始日期"), required=False, widget=IsoDateInput())
     mother_term_months = forms.IntegerField(label=_("期限(月)"), required=False, min_value=0)
     mother_evidence = forms.CharField(label=_("证明材料"), required=False, max_length=200)
 
@@ -264,9 +261,7 @@ class GuardianForm(forms.Form):
 class ConditionForm(forms.Form):
     parent = forms.ChoiceField(label=_("父/母"), choices=Parent.choices)
     kind = forms.ChoiceField(label=_("情形"), choices=ParentConditionKind.choices)
-    started_on = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    started_on = forms.DateField(label=_("起始日期"), required=False, widget=IsoDateInput())
     term_months = forms.IntegerField(
         label=_("期限(月)"), required=False, min_value=0, help_text=_("服刑、强制隔离戒毒等须满6个月")
     )
@@ -279,9 +274,7 @@ class ConditionForm(forms.Form):
         help_text=_("1视力 2听力 3言语 4肢体 5智力 6精神 7多重"),
     )
     evidence = forms.CharField(label=_("证明材料"), required=False, max_length=200)
-    ended_on = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    ended_on = forms.DateField(label=_("结束日期"), required=False, widget=IsoDateInput())
 
     def condition_data(self) -> ConditionData:
         d = self.cleaned_data

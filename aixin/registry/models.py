@@ -271,6 +271,11 @@ class ParentConditionKind(models.TextChoices):
     DECLARED_MISSING = "declared_missing", _("宣告失踪")
 
 
+# Conditions that never end: a death has no end date (every other kind may be lifted — a
+# declared missing person may reappear, a revoked guardianship may be restored).
+PERMANENT_CONDITION_KINDS = frozenset({ParentConditionKind.DEAD.value})
+
+
 class ParentCondition(models.Model):
     """A condition of one parent, with evidence and dates: the input of the R-3.2 rules."""
 
@@ -296,6 +301,11 @@ class ParentCondition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_parent_display()}{self.get_kind_display()}"
+
+    @property
+    def may_end(self) -> bool:
+        """Still open and not permanent (a death cannot end)."""
+        return self.ended_on is None and self.kind not in PERMANENT_CONDITION_KINDS
 
     @property
     def disability_grade(self) -> int | None:

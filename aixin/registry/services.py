@@ -24,6 +24,7 @@ from aixin.lib.idnumber import IdNumberError, IdNumberInfo, parse
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive
 from aixin.registry.models import (
+    PERMANENT_CONDITION_KINDS,
     CareTier,
     Child,
     ChildChange,
@@ -263,6 +264,10 @@ def _validate_condition(data: ConditionData, *, today: datetime.date) -> None:
         raise InvalidInput(f"起始日期{data.started_on.isoformat()}晚于今天", field="started_on")
     if data.started_on and data.ended_on and data.ended_on < data.started_on:
         raise InvalidInput("结束日期早于起始日期", field="ended_on")
+    if data.ended_on and data.kind in PERMANENT_CONDITION_KINDS:
+        raise InvalidInput(
+            f"{ParentConditionKind(data.kind).label}是永久情形，不能填写结束日期", field="ended_on"
+        )
     if data.disability_grade is not None and data.disability_grade not in (1, 2, 3, 4):
         raise InvalidInput("残疾等级应为1至4级", field="disability_grade")
     if data.disability_category is not None and not 1 <= data.disability_category <= 7:
@@ -703,6 +708,8 @@ def condition_end(
         raise Http404("父母情形不存在")
     child = _locked_child(actor, found.child_id)
     row = ParentCondition.objects.select_for_update().get(pk=found.pk)
+    if row.kind in PERMANENT_CONDITION_KINDS:
+        raise InvalidInput(f"{row}是永久情形，不能结束", field="ended_on")
     if row.started_on and ended_on < row.started_on:
         raise InvalidInput("结束日期早于起始日期", field="ended_on")
     if ended_on > today:

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aixin.lib.widgets import IsoDateInput
 from aixin.taskforces.models import MemberRole
 from aixin.taskforces.services import MemberData
 
@@ -44,7 +45,7 @@ class PlanForm(forms.Form):
 class ActionForm(forms.Form):
     title = forms.CharField(label=_("帮扶措施"), max_length=200)
     owner = forms.TypedChoiceField(label=_("负责人"), coerce=int)
-    due_on = forms.DateField(label=_("完成期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = forms.DateField(label=_("完成期限"), widget=IsoDateInput())
 
     def __init__(self, *args: Any, members: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

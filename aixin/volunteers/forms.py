@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from aixin.lib.widgets import IsoDateInput
 from aixin.regions.models import Region, RegionLevel
 from aixin.regions.widgets import VillagePickerField
 from aixin.volunteers.models import BackgroundCheck, SourceGroup, Specialty, VolunteerStatus
@@ -87,6 +88,4 @@ class TransitionForm(forms.Form):
     background_check = forms.ChoiceField(
         label=_("入职查询结果"), choices=BackgroundCheck.choices, required=False
     )
-    checked_on = forms.DateField(
-        label=_("入职查询日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    checked_on = forms.DateField(label=_("入职查询日期"), required=False, widget=IsoDateInput())

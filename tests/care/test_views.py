@@ -2,6 +2,7 @@ import datetime
 import re
 
 from django.urls import reverse
+from django.utils import timezone
 
 from aixin.audit.models import AuditEvent
 from aixin.care.models import CareComment, CareRecord
@@ -91,7 +92,22 @@ def test_my_children_flags_a_child_not_contacted_for_thirty_days(tree, login):
     pairing = paired_child(tree.village_a1, start=datetime.date.today() - datetime.timedelta(days=40))
     record(pairing, datetime.date.today() - datetime.timedelta(days=31), ["weekly_contact"])
     html = login(pairing.volunteer.user).get(reverse("care:my_children")).content.decode()
-    assert "30天未联系" in html
+    assert '<span class="badge overdue">31天未联系</span>' in html
+
+
+def test_the_badge_counts_the_real_days_since_the_last_contact_not_the_threshold(tree, login):
+    today = timezone.localdate()
+    pairing = paired_child(tree.village_a1, start=today - datetime.timedelta(days=40))
+    record(pairing, today - datetime.timedelta(days=17), ["weekly_contact"])
+    html = login(pairing.volunteer.user).get(reverse("care:my_children")).content.decode()
+    assert '<span class="badge due">17天未联系</span>' in html
+    assert "14天未联系" not in html
+
+
+def test_a_child_never_contacted_shows_the_days_since_the_pairing_began(tree, login):
+    pairing = paired_child(tree.village_a1, start=timezone.localdate() - datetime.timedelta(days=20))
+    html = login(pairing.volunteer.user).get(reverse("care:my_children")).content.decode()
+    assert '<span class="badge due">20天未联系</span>' in html
 
 
 def test_volunteer_cannot_see_other_mothers_records(tree, login):

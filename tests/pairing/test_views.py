@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from aixin.audit.models import AuditEvent
@@ -142,6 +142,16 @@ def test_consent_form_shows_the_error_beside_the_date(users, tree, login):
     assert pairing.status == "awaiting_consent"
 
 
+def test_the_consent_date_is_filled_with_today_in_the_form_the_browser_accepts(users, tree, login):
+    volunteer = factories.make_volunteer(tree.village_a1)
+    pairing = accept(volunteer, propose(users["district_admin"], needy_child(tree.village_a1), volunteer))
+    with translation.override("zh-hans"):
+        page = login(users["district_admin"]).get(reverse("pairing:pairing_detail", args=[pairing.pk]))
+    today = timezone.localdate()
+    assert f'name="consented_on" value="{today.isoformat()}"' in page.content.decode()
+    assert today.strftime("%Y/%m/%d") not in page.content.decode()
+
+
 def test_volunteer_cannot_open_the_ledger(tree, login):
     volunteer = factories.make_volunteer(tree.village_a1)
     assert login(volunteer.user).get(reverse("pairing:ledger")).status_code == 403
@@ -218,6 +228,14 @@ def test_staff_can_end_an_active_pairing_from_its_page(users, tree, login):
     client.post(reverse("pairing:end", args=[pairing.pk]), {"reason": "孩子年满18岁", "end_date": ""})
     pairing.refresh_from_db()
     assert (pairing.status, pairing.end_reason) == ("ended", "孩子年满18岁")
+
+
+def test_the_end_date_is_filled_with_today_in_the_form_the_browser_accepts(users, tree, login):
+    volunteer = factories.make_volunteer(tree.village_a1)
+    pairing = activate(users["district_admin"], needy_child(tree.village_a1), volunteer)
+    with translation.override("zh-hans"):
+        page = login(users["district_admin"]).get(reverse("pairing:pairing_detail", args=[pairing.pk]))
+    assert f'name="end_date" value="{timezone.localdate().isoformat()}"' in page.content.decode()
 
 
 def test_village_director_reads_but_cannot_cancel(users, tree, login):

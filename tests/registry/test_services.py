@@ -245,6 +245,37 @@ def test_ending_a_condition_rederives_and_records_the_tier_change(users, tree):
     assert change.changed_by == admin
 
 
+def test_a_death_cannot_be_ended(users, tree):
+    admin = users["district_admin"]
+    child = services.child_create(
+        actor=admin,
+        data=child_data(tree.village_a1),
+        guardians=[grandma()],
+        conditions=[ConditionData(parent="father", kind="dead")],
+    )
+    dead = child.parent_conditions.get()
+    with pytest.raises(InvalidInput) as exc:
+        services.condition_end(actor=admin, condition_id=dead.pk, ended_on=datetime.date.today())
+    assert exc.value.message == "父亲死亡是永久情形，不能结束"
+    dead.refresh_from_db()
+    assert dead.ended_on is None
+
+
+def test_a_death_cannot_be_recorded_with_an_end_date(users, tree):
+    admin = users["district_admin"]
+    child = services.child_create(
+        actor=admin, data=child_data(tree.village_a1), guardians=[grandma()], conditions=[]
+    )
+    with pytest.raises(InvalidInput) as exc:
+        services.condition_add(
+            actor=admin,
+            child_id=child.pk,
+            data=ConditionData(parent="mother", kind="dead", ended_on=datetime.date.today()),
+        )
+    assert exc.value.message == "死亡是永久情形，不能填写结束日期"
+    assert not child.parent_conditions.exists()
+
+
 def test_closing_keeps_the_record_with_its_reason(users, tree):
     child = create(users, tree)
     services.child_close(actor=users["district_admin"], child_id=child.pk, reason="随父母迁出本市")

@@ -261,6 +261,34 @@ def test_edit_page_is_prefilled_without_the_full_id_number(users, tree, login):
     assert number not in body
 
 
+def test_a_dead_parent_has_no_end_form_on_the_file(users, tree, login):
+    from aixin.registry.rules import Condition
+
+    conditions = [Condition("father", "dead"), Condition("mother", "working_away")]
+    child = factories.make_child(tree.village_a1, conditions=conditions)
+    dead = child.parent_conditions.get(parent="father")
+    away = child.parent_conditions.get(parent="mother")
+    body = (
+        login(users["district_admin"]).get(reverse("registry:child_detail", args=[child.pk])).content.decode()
+    )
+    assert "死亡" in body
+    assert reverse("registry:condition_end", args=[child.pk, dead.pk]) not in body
+    assert reverse("registry:condition_end", args=[child.pk, away.pk]) in body
+
+
+def test_ending_a_death_anyway_is_refused_and_it_stays_open(users, tree, login):
+    from aixin.registry.rules import Condition
+
+    child = factories.make_child(tree.village_a1, conditions=[Condition("father", "dead")])
+    dead = child.parent_conditions.get(parent="father")
+    response = login(users["district_admin"]).post(
+        reverse("registry:condition_end", args=[child.pk, dead.pk]), {"ended_on": ""}, follow=True
+    )
+    assert "父亲死亡是永久情形，不能结束" in response.content.decode()
+    dead.refresh_from_db()
+    assert dead.ended_on is None
+
+
 def test_ending_a_condition_from_the_file_rederives_the_categories(users, tree, login):
     from aixin.registry.rules import Condition
 
