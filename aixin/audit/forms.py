@@ -6,6 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from aixin.audit.models import AuditAction
+from aixin.audit.object_types import object_type_choices
+from aixin.lib.widgets import IsoDateInput
 
 
 class AuditFilterForm(forms.Form):
@@ -15,18 +17,15 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("操作人账号"), required=False, max_length=150)
     object_type = forms.ChoiceField(label=_("对象类型"), required=False)
     object_id = forms.CharField(label=_("对象编号"), required=False, max_length=64)
-    date_from = forms.DateField(
-        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("开始日期"), required=False, widget=IsoDateInput())
+    date_to = forms.DateField(label=_("结束日期"), required=False, widget=IsoDateInput())
 
     def __init__(self, *args: Any, object_types: list[str], **kwargs: Any) -> None:
+        """`object_types` are the stored codes; the options show their labels."""
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["object_type"]).choices = [
             ("", _("全部")),
-            *[(t, t) for t in object_types],
+            *object_type_choices(object_types),
         ]
 
     def clean(self) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aixin.audit.object_types import object_type_label
+
 
 class AuditAction(models.TextChoices):
     VIEW = "view", _("查看")
@@ -70,6 +72,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("audit events are append-only")
+
+    @property
+    def object_type_label(self) -> str:
+        """The object type for people (the stored code stays as written)."""
+        return object_type_label(self.object_type)
 
 
 class AuditSeal(models.Model):

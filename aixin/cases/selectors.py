@@ -15,7 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from aixin.accounts.access import case_events_visible_to, cases_visible_to, referrals_visible_to
@@ -57,8 +58,19 @@ def case_list(
         qs = qs.filter(overdue_q(now))
     listed: QuerySet[Case] = qs.annotate(
         open_referrals=Count("referrals", filter=Q(referrals__state__in=OPEN_REFERRAL_STATES))
-    ).order_by("-mandatory", "due_at", "-pk")
+    ).order_by(*_case_list_order())
     return listed
+
+
+def _case_list_order() -> tuple[Any, ...]:
+    """The case list's order: open cases first, then the most urgent (Severity runs 紧急, 高, 中,
+    低), then the nearest deadline (closed cases have none), then the newest."""
+    open_first = SqlCase(When(state__in=OPEN_CASE_STATES, then=Value(0)), default=Value(1))
+    most_urgent = SqlCase(
+        *(When(severity=value, then=Value(rank)) for rank, value in enumerate(Severity.values)),
+        default=Value(len(Severity.values)),
+    )
+    return (open_first, most_urgent, F("due_at").asc(nulls_last=True), "-created_at", "-pk")
 
 
 def overdue_q(now: datetime.datetime) -> Q:  # a Q combined with an Exists is still a filter
