@@ -25,6 +25,7 @@ ACTIVE_STATUSES = (BatchStatus.QUEUED, BatchStatus.RUNNING)
 OTHER_SOURCE_LABELS = {
     "manual": "手工录入",
     "demo": "演示数据",
+    "rules": "规则认定",
 }
 
 

@@ -116,13 +116,19 @@ def eighteenth_birthday(birth: datetime.date) -> datetime.date:
         return datetime.date(birth.year + 18, 3, 1)
 
 
+def latest_birth_date_aged(years: int, day: datetime.date) -> datetime.date:
+    """The latest birth date of someone `years` old or older on `day` (a 29 February birthday
+    counts from 1 March in a common year, as `age_on` does)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February → 28 February of a common year
+        return datetime.date(day.year - years, 2, 28)
+
+
 def latest_birth_date_turning_18_by(day: datetime.date) -> datetime.date:
     """The latest birth date whose 18th birthday falls on or before `day`: whoever was born
     after it is still a minor on `day`."""
-    try:
-        return day.replace(year=day.year - 18)
-    except ValueError:  # 29 February → 28 February of a common year
-        return datetime.date(day.year - 18, 2, 28)
+    return latest_birth_date_aged(18, day)
 
 
 __all__ = [
@@ -133,6 +139,7 @@ __all__ = [
     "describe",
     "eighteenth_birthday",
     "is_valid",
+    "latest_birth_date_aged",
     "latest_birth_date_turning_18_by",
     "mask",
     "normalise",

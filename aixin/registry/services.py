@@ -7,11 +7,12 @@ and the care tier through `derive`, records each changed field as a ChildChange 
 from __future__ import annotations
 
 import datetime
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -749,3 +750,74 @@ __all__ = [
     "guardian_update",
     "snapshot",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# As time passes
+
+# Days of birthdays looked back over: a missed nightly run or two is caught up the next night.
+BIRTHDAY_WINDOW_DAYS = 7
+# Ages at which the rules' answers change (R-3.2): left-behind ends at 16, the others at 18
+# (unless still a full-time student).
+THRESHOLD_AGES = (16, 18)
+TIME_REASON = "随时间重新认定（年龄或父母情形期限变化）"
+
+
+def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int = 500) -> list[Child]:
+    """Apply the category rules again to the children whose answers time alone can change, and
+    save what changed: those who reached 16 or 18 in the last BIRTHDAY_WINDOW_DAYS days, and
+    those with a parent condition bounded in time (lost contact counts from six months after it
+    began, a prison term ends, a condition was given an end date). Each change is kept in the
+    child's history (source "rules", no person) as an edit would be, and a changed care tier
+    raises a RETIERED alert. Children nobody changed since are written with a version check; one
+    edited meanwhile is left to that edit, which applied the rules itself. Returns the children
+    changed; running it again the same day changes nothing."""
+    from aixin.alerts.models import AlertKind
+    from aixin.alerts.services import raise_alerts
+    from aixin.lib.idnumber import latest_birth_date_aged
+
+    today = today or timezone.localdate()
+    since = today - datetime.timedelta(days=BIRTHDAY_WINDOW_DAYS)
+    birthdays = Q()
+    for years in THRESHOLD_AGES:
+        birthdays |= Q(
+            birth_date__gt=latest_birth_date_aged(years, since),
+            birth_date__lte=latest_birth_date_aged(years, today),
+        )
+    timed = ParentCondition.objects.filter(child=OuterRef("pk")).filter(
+        Q(started_on__isnull=False) | Q(ended_on__isnull=False) | Q(term_months__isnull=False)
+    )
+    candidates = (
+        Child.objects.filter(status=ChildStatus.ACTIVE)
+        .filter(birthdays | Exists(timed))
+        .prefetch_related("parent_conditions")
+        .order_by("pk")
+    )
+    derived = ("is_de_facto_unsupported", "is_scattered_orphan", "is_left_behind", "parents_both_away")
+    derived += ("derived_tier", "care_tier", "dedupe_key")
+    changed: list[Child] = []
+    rows = candidates.iterator(chunk_size=chunk)
+    while batch := list(itertools.islice(rows, chunk)):
+        with transaction.atomic():
+            for child in batch:
+                before, version = _snapshot(child), child.version
+                tier_before = child.get_care_tier_display()
+                _rederive(child, today=today)
+                if _snapshot(child) == before:
+                    continue
+                values = {name: getattr(child, name) for name in derived}
+                matched = Child.objects.filter(pk=child.pk, version=version).update(
+                    **values, version=F("version") + 1, updated_at=timezone.now()
+                )
+                if not matched:
+                    continue
+                _record_changes(child, before, actor=None, reason=TIME_REASON, source="rules")
+                changed.append(child)
+                tier_after = child.get_care_tier_display()
+                if tier_after != tier_before:
+                    raise_alerts(
+                        AlertKind.RETIERED,
+                        [child],
+                        lambda c, a=tier_before, b=tier_after: f"关爱类型由{a}调整为{b}（{TIME_REASON}）",
+                    )
+    return changed

@@ -13,6 +13,7 @@ from aixin.demo.cases import seed_demo_cases
 from aixin.demo.seed import DEMO_PASSWORD, SeedOptions, enrol_demo_authenticators, seed_demo
 from aixin.demo.taskforces import seed_demo_taskforces
 from aixin.registry.models import Child
+from aixin.registry.services import children_rederive_by_time
 
 
 class Command(BaseCommand):
@@ -51,7 +52,9 @@ class Command(BaseCommand):
             summary.users.extend(seed_demo_taskforces(password=DEMO_PASSWORD, seed=opts["seed"]))
             summary.users.extend(seed_demo_admins(password=DEMO_PASSWORD))
             enrol_demo_authenticators()
-        # What the daily alert scan (06:30) would have opened by now: hand-overs, unpaired children.
+        # What the daily jobs (06:10, 06:30) would have done by now: the rules applied again where
+        # time changed their answer, then hand-over and unpaired alerts.
+        children_rederive_by_time()
         daily_alert_scan()
         if opts["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS("演示数据已生成："))
