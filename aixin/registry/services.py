@@ -790,6 +790,7 @@ def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int 
     candidates = (
         Child.objects.filter(status=ChildStatus.ACTIVE)
         .filter(birthdays | Exists(timed))
+        .select_related("region__town")
         .prefetch_related("parent_conditions")
         .order_by("pk")
     )
@@ -800,14 +801,16 @@ def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int 
     while batch := list(itertools.islice(rows, chunk)):
         with transaction.atomic():
             for child in batch:
-                before, version = _snapshot(child), child.version
-                tier_before = child.get_care_tier_display()
+                old = {name: getattr(child, name) for name in derived}
                 _rederive(child, today=today)
-                if _snapshot(child) == before:
-                    continue
-                values = {name: getattr(child, name) for name in derived}
-                matched = Child.objects.filter(pk=child.pk, version=version).update(
-                    **values, version=F("version") + 1, updated_at=timezone.now()
+                new = {name: getattr(child, name) for name in derived}
+                if new == old:
+                    continue  # most nights, for most of them
+                child.__dict__.update(old)
+                before, tier_before = _snapshot(child), child.get_care_tier_display()
+                child.__dict__.update(new)
+                matched = Child.objects.filter(pk=child.pk, version=child.version).update(
+                    **new, version=F("version") + 1, updated_at=timezone.now()
                 )
                 if not matched:
                     continue
