@@ -7,6 +7,7 @@ and the care tier through `derive`, records each changed field as a ChildChange 
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -763,6 +764,10 @@ THRESHOLD_AGES = (16, 18)
 TIME_REASON = "随时间重新认定（年龄或父母情形期限变化）"
 
 
+def _same(text: str, _child: Any) -> str:
+    return text
+
+
 def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int = 500) -> list[Child]:
     """Apply the category rules again to the children whose answers time alone can change, and
     save what changed: those who reached 16 or 18 in the last BIRTHDAY_WINDOW_DAYS days, and
@@ -794,8 +799,10 @@ def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int 
         .prefetch_related("parent_conditions")
         .order_by("pk")
     )
-    derived = ("is_de_facto_unsupported", "is_scattered_orphan", "is_left_behind", "parents_both_away")
-    derived += ("derived_tier", "care_tier", "dedupe_key")
+    derived: tuple[str, ...] = (
+        *("is_de_facto_unsupported", "is_scattered_orphan", "is_left_behind", "parents_both_away"),
+        *("derived_tier", "care_tier", "dedupe_key"),
+    )
     changed: list[Child] = []
     rows = candidates.iterator(chunk_size=chunk)
     while batch := list(itertools.islice(rows, chunk)):
@@ -818,9 +825,6 @@ def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int 
                 changed.append(child)
                 tier_after = child.get_care_tier_display()
                 if tier_after != tier_before:
-                    raise_alerts(
-                        AlertKind.RETIERED,
-                        [child],
-                        lambda c, a=tier_before, b=tier_after: f"关爱类型由{a}调整为{b}（{TIME_REASON}）",
-                    )
+                    message = f"关爱类型由{tier_before}调整为{tier_after}（{TIME_REASON}）"
+                    raise_alerts(AlertKind.RETIERED, [child], functools.partial(_same, message))
     return changed
