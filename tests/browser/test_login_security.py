@@ -47,9 +47,11 @@ def test_supervisor_enrols_an_authenticator_on_first_log_in_then_signs_in_with_i
     page.goto(f"{browser_db.url}/login/otp/enrol/")
     page.fill("#id_code", totp.current_code(secret))
     page.click("button[type=submit]")
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    # Signed in: on the phone, 退出 is in the header's 账户 menu.
+    expect(page.get_by_text("账户", exact=True)).to_be_visible()
     assert "/login" not in page.url
 
+    page.get_by_text("账户", exact=True).click()
     page.get_by_role("button", name="退出").click()
     log_in(page, browser_db, user.username, factories.PASSWORD)
     expect(page.get_by_role("heading", name="请输入动态验证码")).to_be_visible()
@@ -60,5 +62,5 @@ def test_supervisor_enrols_an_authenticator_on_first_log_in_then_signs_in_with_i
     # The authenticator's next code (the one used to enrol cannot be used twice).
     page.fill("#id_code", totp.current_code(secret, at=time.time() + 30))
     page.click("button[type=submit]")
-    expect(page.get_by_role("button", name="退出")).to_be_visible()
+    expect(page.get_by_text("账户", exact=True)).to_be_visible()
     assert "/login" not in page.url

@@ -46,6 +46,19 @@
     });
   }
 
+  // A bar chart whose CSS sets --chart-row (a height per bar) grows with its categories, so that
+  // forty district names stay as readable as four towns. Set through the CSSOM, which the
+  // Content-Security-Policy allows (it refuses style="" attributes).
+  function fitRows(el, option) {
+    var row = parseFloat(window.getComputedStyle(el).getPropertyValue("--chart-row"));
+    var base = option.baseOption || option;
+    var axis = base.yAxis;
+    if (!row || !axis || axis.type !== "category" || !axis.data) { return; }
+    var grid = base.grid || {};
+    // Room for the bars, the grid's margins and the value axis' labels below them.
+    el.style.height = Math.round(axis.data.length * row + (grid.top || 0) + (grid.bottom || 0) + 28) + "px";
+  }
+
   // Charts: an element with data-chart holds the id of a JSON script element with an ECharts option.
   function initCharts() {
     if (!window.echarts) { return; }
@@ -55,12 +68,29 @@
       var option = JSON.parse(source.textContent);
       // Tooltips drawn on the canvas: the HTML ones carry style="" attributes, which the
       // Content-Security-Policy (style-src 'self') refuses.
-      if (option.tooltip) { option.tooltip.renderMode = "richText"; }
+      // (An option with media queries keeps its tooltip in baseOption.)
+      var base = option.baseOption || option;
+      if (base.tooltip) { base.tooltip.renderMode = "richText"; }
+      fitRows(el, option);
       var chart = window.echarts.init(el);
       chart.setOption(option);
-      window.addEventListener("resize", function () { chart.resize(); });
+      window.addEventListener("resize", function () { fitRows(el, option); chart.resize(); });
     });
   }
+
+  // The phone header's 账户 menu (a <details>, usable without this) also closes on a tap
+  // elsewhere or on Escape, as a menu does.
+  function closeMenus(except) {
+    document.querySelectorAll("details.account-menu[open]").forEach(function (menu) {
+      if (menu !== except) { menu.open = false; }
+    });
+  }
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest ? event.target.closest("details.account-menu") : null);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { closeMenus(null); }
+  });
 
   document.addEventListener("DOMContentLoaded", function () { initDrafts(); initCharts(); });
 })();
