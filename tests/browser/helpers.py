@@ -1,18 +1,8 @@
 """Fixtures and helpers for the browser journeys.
 
 The journeys run against pytest-django's `live_server`, i.e. a transactional test database
-that is flushed after each test. Two things in the schema need care around that flush:
-
-* several tables are append-only by database triggers (the audit log and its seals, case
-  reports, entries and events, task-force notes), so the flush itself (DELETE on SQLite,
-  TRUNCATE on PostgreSQL) would be refused once a page has written to one of them. The
-  triggers are lifted just for the flush: on PostgreSQL the session stops firing user triggers
-  (`session_replication_role = replica`; the apps share trigger functions, so dropping them one
-  by one is fragile); on SQLite every trigger in the catalog is dropped and recreated afterwards
-  from its stored definition;
-* the "6+1" rules, school terms and festivals come from the care app's data migration
-  (aixin/care/migrations/0002); the flush removes them, so `browser_db` seeds them before the
-  test and again after the flush, leaving the database as the migrations left it.
+that is flushed after each test; tests/flush.py lifts the append-only triggers for the flush and
+puts them and the seeded care configuration back afterwards.
 
 A test module imports `transactional_db`, `_restore_after_flush`, `browser_db` (and `shoot`)
 from here and requests `browser_db` (which brings `live_server` along).
@@ -21,7 +11,6 @@ from here and requests `browser_db` (which brings `live_server` along).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import re
 import tempfile
 from collections.abc import Iterator
@@ -29,51 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
-from django.db import connection
 
-_CARE_SEED = importlib.import_module("aixin.care.migrations.0002_seed_rules_and_calendar")
+from tests.flush import _restore_after_flush, append_only_triggers, seed_care_configuration
+
+__all__ = ["_restore_after_flush", "browser_db", "seed_care_configuration", "shoot", "transactional_db"]
 
 SCREENSHOT_DIR = Path(tempfile.gettempdir()) / "aixin-browser-failures"
-
-
-# SQLite trigger definitions dropped for the flush, to be recreated after it.
-_LIFTED: list[str] = []
-
-
-def _append_only_triggers(*, on: bool) -> None:
-    """Lift (on=False) or put back (on=True) every append-only trigger, around the flush."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = " + ("DEFAULT" if on else "replica"))
-            return
-        if connection.vendor != "sqlite":
-            return
-        if on:
-            while _LIFTED:
-                cursor.execute(_LIFTED.pop())
-            return
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-        for name, sql in cursor.fetchall():
-            _LIFTED.append(sql)
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-
-
-def seed_care_configuration() -> None:
-    """The 6+1 rules, school terms and festivals, as the care app's data migration seeds them."""
-    _CARE_SEED.seed(django_apps, None)
-
-
-@pytest.fixture
-def _restore_after_flush(django_db_blocker: Any) -> Iterator[None]:
-    """Torn down after the flush: puts the triggers and the seeded configuration back, then
-    closes the connection again as the flush left it (an open one would keep the test database
-    busy when it is dropped at the end of the run)."""
-    yield
-    with django_db_blocker.unblock():
-        _append_only_triggers(on=True)
-        seed_care_configuration()
-        connection.close()
 
 
 @pytest.fixture
@@ -83,7 +33,7 @@ def transactional_db(_restore_after_flush: None, transactional_db: None) -> Iter
     pytest-django's autouse `_live_server_helper` asks for `transactional_db` by name, so this
     override (imported into a test module) wraps the flush for `live_server` tests too."""
     yield
-    _append_only_triggers(on=False)
+    append_only_triggers(on=False)
 
 
 @pytest.fixture

@@ -9,52 +9,20 @@ only and put back afterwards, with the care configuration the migrations seed.
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.db import connection, connections
 
 from aixin.cases.models import Case, CaseEvent
 from aixin.lib.errors import DomainError
-from tests import factories
+from tests import factories, flush
 from tests.cases import helpers
+from tests.flush import append_only_triggers
 
-_CARE_SEED = importlib.import_module("aixin.care.migrations.0002_seed_rules_and_calendar")
-
-
-_LIFTED: list[str] = []
-
-
-def _triggers(*, on: bool) -> None:
-    """Lift (or put back) the append-only triggers around the flush. PostgreSQL: the session
-    stops firing user triggers (several apps' append-only tables share trigger functions);
-    SQLite: every trigger is dropped and recreated afterwards from its stored definition."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = " + ("DEFAULT" if on else "replica"))
-            return
-        if connection.vendor != "sqlite":
-            return
-        if on:
-            while _LIFTED:
-                cursor.execute(_LIFTED.pop())
-            return
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-        for name, sql in cursor.fetchall():
-            _LIFTED.append(sql)
-            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-
-
-@pytest.fixture
-def _restore_after_flush(django_db_blocker: Any) -> Iterator[None]:
-    yield
-    with django_db_blocker.unblock():
-        _triggers(on=True)
-        _CARE_SEED.seed(django_apps, None)
+_restore_after_flush = flush._restore_after_flush
 
 
 @pytest.fixture
@@ -65,7 +33,7 @@ def threaded_db(_restore_after_flush: None, transactional_db: None) -> Iterator[
         # (AIXIN_TEST_DB_NAME), as in production.
         pytest.skip("并发测试需要 PostgreSQL 或 SQLite 数据库文件（内存数据库不支持等待锁）")
     yield
-    _triggers(on=False)
+    append_only_triggers(on=False)
 
 
 @pytest.fixture
