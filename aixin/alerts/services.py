@@ -25,7 +25,7 @@ from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
 from aixin.lib.idnumber import eighteenth_birthday, latest_birth_date_turning_18_by
 from aixin.pairing.services import PAIRABLE_TIERS as INDIVIDUAL_TIERS
-from aixin.pairing.services import needs_loving_mother
+from aixin.pairing.services import awaiting_loving_mother
 
 CHUNK = 2000
 
@@ -290,21 +290,16 @@ def raise_unpaired_alerts(*, today: datetime.date) -> int:
     no open pairing — whichever way they came to need one (entered by hand, re-tiered, a pairing
     ended) — so that the alerts agree with the list of children to pair. A child whose alert
     staff dismissed gets none again until a pairing has been proposed for them since."""
-    from aixin.pairing.models import OPEN_STATUSES, Pairing
+    from aixin.pairing.models import Pairing
     from aixin.registry.models import Child
 
-    open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
     proposed_since = Pairing.objects.filter(
         child=OuterRef("child_id"), proposed_at__gt=OuterRef("resolved_at")
     )
     dismissed = Alert.objects.filter(
         child=OuterRef("pk"), kind=AlertKind.UNPAIRED, status=AlertStatus.DISMISSED
     ).exclude(Exists(proposed_since))
-    children = (
-        Child.objects.filter(needs_loving_mother(today))
-        .exclude(Exists(open_pairing))
-        .exclude(Exists(dismissed))
-    )
+    children = Child.objects.filter(awaiting_loving_mother(today)).exclude(Exists(dismissed))
     return raise_alerts(AlertKind.UNPAIRED, children, unpaired_message())
 
 

@@ -18,7 +18,7 @@ from aixin.alerts.models import AlertKind
 from aixin.alerts.services import raise_alerts, raise_handover_alerts, resolve_satisfied, unpaired_message
 from aixin.ingest.columns import SOURCE_LABELS, Source
 from aixin.ingest.models import ImportBatch
-from aixin.pairing.services import needs_loving_mother
+from aixin.pairing.services import awaiting_loving_mother
 from aixin.registry.models import Child, ChildChange, ChildStatus, SchoolStage
 
 # Sources whose every record asks for a risk review (court and procuratorate data).
@@ -45,10 +45,7 @@ def _created_or_changed(batch: ImportBatch, changes: QuerySet[Any], field: str) 
 def _unpaired(
     batch: ImportBatch, children: QuerySet[Any], changes: QuerySet[Any], today: datetime.date
 ) -> int:
-    from aixin.pairing.models import OPEN_STATUSES, Pairing
-
-    open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
-    qs = children.filter(needs_loving_mother(today)).exclude(Exists(open_pairing))
+    qs = children.filter(awaiting_loving_mother(today))
     newly = _created_or_changed(batch, changes, "care_tier")
     return raise_alerts(AlertKind.UNPAIRED, qs, unpaired_message(newly), batch=batch)
 

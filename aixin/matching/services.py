@@ -28,7 +28,7 @@ from aixin.matching.exclusions import excluded_pairs
 from aixin.matching.models import MatchProposal, MatchRun, RunStatus
 from aixin.matching.solver import Solution, solve, solve_greedy
 from aixin.pairing.models import OPEN_STATUSES, Pairing
-from aixin.pairing.services import needs_loving_mother
+from aixin.pairing.services import awaiting_loving_mother
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry.models import CareTier, Child, ChildStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
@@ -54,12 +54,9 @@ def configured_weights() -> Weights:
 def needy_children(district: Region, *, today: datetime.date | None = None) -> Any:
     """Children of the district who need a mother now (`needs_loving_mother`: one-to-one or
     many-to-one, in the register, under 18) with no open pairing."""
-    open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
-    return (
-        Child.objects.filter(needs_loving_mother(today or timezone.localdate()), district=district)
-        .exclude(Exists(open_pairing))
-        .order_by("pk")
-    )
+    return Child.objects.filter(
+        awaiting_loving_mother(today or timezone.localdate()), district=district
+    ).order_by("pk")
 
 
 _CHILD_FIELDS = (

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Exists, F, FloatField, IntegerField, OuterRef, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -24,7 +24,7 @@ from aixin.accounts.access import (
 from aixin.lib.errors import InvalidInput
 from aixin.lib.idnumber import age_on
 from aixin.pairing.models import OPEN_STATUSES, Pairing, PairingStatus
-from aixin.pairing.services import needs_loving_mother
+from aixin.pairing.services import awaiting_loving_mother
 from aixin.regions.models import Region
 from aixin.registry.models import CareTier
 from aixin.volunteers.models import Specialty, Volunteer, VolunteerStatus
@@ -245,11 +245,9 @@ def children_needing_pairing(user: Any, *, today: datetime.date | None = None) -
     """Children in scope who need a loving mother (`needs_loving_mother`: in the register, one-to-
     one or many-to-one, under 18) and have no open pairing (no proposal waiting, no consent
     pending, no active loving mother)."""
-    open_pairing = Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES)
     return (
         children_visible_to(user)
-        .filter(needs_loving_mother(today or timezone.localdate()))
-        .exclude(Exists(open_pairing))
+        .filter(awaiting_loving_mother(today or timezone.localdate()))
         .select_related("region", "town", "district")
     )
 

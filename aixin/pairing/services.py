@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Exists, F, Max, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +32,14 @@ from aixin.audit.services import audit_log
 from aixin.lib.errors import Conflict, InvalidInput, NotAllowed
 from aixin.lib.idnumber import latest_birth_date_turning_18_by
 from aixin.lib.uploads import EVIDENCE_KINDS, check_upload, delete_on_failure, random_name
-from aixin.pairing.models import ConsentMethod, ConsentScope, GuardianConsent, Pairing, PairingStatus
+from aixin.pairing.models import (
+    OPEN_STATUSES,
+    ConsentMethod,
+    ConsentScope,
+    GuardianConsent,
+    Pairing,
+    PairingStatus,
+)
 from aixin.registry.models import CareTier, ChildStatus
 from aixin.volunteers.models import Volunteer, VolunteerStatus
 
@@ -49,9 +56,16 @@ def needs_loving_mother(day: datetime.date) -> Q:
     """Whom a loving mother is sought for on `day`: in the register, in a one-to-one or
     many-to-one tier, and under 18. At 18 a young person is handed over to a growth guardian
     (R-11.2; a hand-over alert asks for it), not paired anew — even one who stays in the
-    register as a full-time student (渝民发〔2021〕5号). Whether an open pairing exists is for
-    the caller to add."""
+    register as a full-time student (渝民发〔2021〕5号). `awaiting_loving_mother` adds that
+    no pairing is open yet."""
     return Q(status=ChildStatus.ACTIVE, care_tier__in=PAIRABLE_TIERS) & minor_on(day)
+
+
+def awaiting_loving_mother(day: datetime.date) -> Q:
+    """`needs_loving_mother` and no open pairing yet (no proposal waiting, no consent pending,
+    no active loving mother): the children to pair, for lists, matching and alerts alike."""
+    open_pairing = Exists(Pairing.objects.filter(child=OuterRef("pk"), status__in=OPEN_STATUSES))
+    return needs_loving_mother(day) & Q(~open_pairing)
 
 
 def seeks_loving_mother(child: Any, day: datetime.date) -> bool:

@@ -7,7 +7,6 @@ and the care tier through `derive`, records each changed field as a ChildChange 
 from __future__ import annotations
 
 import datetime
-import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -735,24 +734,6 @@ def condition_end(
     return row
 
 
-__all__ = [
-    "TRACKED_FIELDS",
-    "ChildData",
-    "ConditionData",
-    "GuardianData",
-    "child_close",
-    "child_create",
-    "child_override_tier",
-    "child_reveal_id_number",
-    "child_update",
-    "condition_add",
-    "condition_end",
-    "guardian_add",
-    "guardian_update",
-    "snapshot",
-]
-
-
 # ---------------------------------------------------------------------------------------------
 # As time passes
 
@@ -762,10 +743,6 @@ BIRTHDAY_WINDOW_DAYS = 7
 # (unless still a full-time student).
 THRESHOLD_AGES = (16, 18)
 TIME_REASON = "随时间重新认定（年龄或父母情形期限变化）"
-
-
-def _same(text: str, _child: Any) -> str:
-    return text
 
 
 def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int = 500) -> list[Child]:
@@ -804,6 +781,7 @@ def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int 
         *("derived_tier", "care_tier", "dedupe_key"),
     )
     changed: list[Child] = []
+    retiered: dict[int, str] = {}  # child id → the alert's message
     rows = candidates.iterator(chunk_size=chunk)
     while batch := list(itertools.islice(rows, chunk)):
         with transaction.atomic():
@@ -825,6 +803,26 @@ def children_rederive_by_time(*, today: datetime.date | None = None, chunk: int 
                 changed.append(child)
                 tier_after = child.get_care_tier_display()
                 if tier_after != tier_before:
-                    message = f"关爱类型由{tier_before}调整为{tier_after}（{TIME_REASON}）"
-                    raise_alerts(AlertKind.RETIERED, [child], functools.partial(_same, message))
+                    retiered[child.pk] = f"关爱类型由{tier_before}调整为{tier_after}（{TIME_REASON}）"
+            retiered_now = [child for child in batch if child.pk in retiered]
+            raise_alerts(AlertKind.RETIERED, retiered_now, lambda child: retiered[child.pk])
     return changed
+
+
+__all__ = [
+    "TRACKED_FIELDS",
+    "ChildData",
+    "ConditionData",
+    "GuardianData",
+    "child_close",
+    "child_create",
+    "child_override_tier",
+    "child_reveal_id_number",
+    "child_update",
+    "children_rederive_by_time",
+    "condition_add",
+    "condition_end",
+    "guardian_add",
+    "guardian_update",
+    "snapshot",
+]
