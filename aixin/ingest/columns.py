@@ -52,9 +52,13 @@ class Column:
     values: dict[str, str] = field(default_factory=dict)
     required: bool = False
     help: str = ""
+    max_length: int = 0  # text columns: the length of the field it is stored in (0: no limit)
 
 
-YES_NO = {"是": "1", "否": "0", "有": "1", "无": "0", "√": "1", "Y": "1", "N": "0", "1": "1", "0": "0"}
+YES_NO = {
+    **{"是": "1", "否": "0", "有": "1", "无": "0", "√": "1", "×": "0", "✓": "1", "✔": "1", "✗": "0"},
+    **{"Y": "1", "N": "0", "1": "1", "0": "0"},
+}
 
 # Words for categories, difficulties and risks in free-text lists (、，,;； separated).
 CATEGORY_WORDS = {
@@ -67,6 +71,8 @@ CATEGORY_WORDS = {
     "事实无人抚养": "is_de_facto_unsupported",
     "其他困境儿童": "is_other_difficulty",
     "困境儿童": "is_other_difficulty",
+    "困境": "is_other_difficulty",
+    "其他困境": "is_other_difficulty",
     "涉案未成年人": "is_justice_involved",
     "涉案": "is_justice_involved",
 }
@@ -165,12 +171,15 @@ STATUS_WORDS = {
 }
 
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "姓名", "text", ("儿童姓名", "学生姓名", "姓名"), required=True),
+    Column("name", "姓名", "text", ("儿童姓名", "学生姓名", "姓名"), required=True, max_length=50),
     Column(
         "id_number",
         "身份证号",
         "id",
-        ("身份证号码", "公民身份号码", "证件号码", "身份证件号码", "儿童身份证号", "身份证", "公民身份证号"),
+        (
+            *("身份证号码", "公民身份号码", "证件号码", "身份证件号码", "儿童身份证号", "身份证"),
+            *("公民身份证号", "居民身份证号", "居民身份证号码"),
+        ),
         required=True,
         help="18位居民身份证号，末位X可大写或小写；请将单元格设为文本，避免被科学计数法截断",
     ),
@@ -178,7 +187,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "birth_date", "出生日期", "date", ("出生年月日", "出生年月"), help="可不填；填写时须与身份证号一致"
     ),
-    Column("ethnicity", "民族", "text"),
+    Column("ethnicity", "民族", "text", max_length=20),
     Column("household_type", "户籍类型", "choice", ("户口性质", "户籍性质", "户口类型"), HOUSEHOLD_WORDS),
     Column(
         "region_code",
@@ -192,24 +201,41 @@ COLUMNS: tuple[Column, ...] = (
         "town",
         "乡镇(街道)",
         "region_name",
-        ("所属镇街", "镇街", "乡镇", "街道", "所属乡镇", "乡镇街道", "所属乡镇(街道)", "镇(街道)"),
+        (
+            *("所属镇街", "镇街", "乡镇", "街道", "所属乡镇", "乡镇街道", "所属乡镇(街道)", "镇(街道)"),
+            # Left-behind children live where their household is registered: the ledgers say so.
+            *("户籍所在乡镇(街道)", "户籍所在乡镇", "户籍所在镇街"),
+        ),
     ),
     Column(
         "village",
         "村(社区)",
         "region_name",
-        ("所属村(社区)", "村居", "村社区", "村", "所属村", "村(居)委会", "社区"),
+        (
+            *("所属村(社区)", "村居", "村社区", "村", "所属村", "村(居)委会", "社区", "村(居)"),
+            *("户籍所在村(社区)", "户籍所在村"),
+        ),
     ),
     Column("address", "详细地址", "text", ("现住址", "家庭住址", "住址", "现居住地址")),
-    Column("school", "就读学校", "text", ("学校", "学校名称", "在读学校")),
-    Column("grade", "年级", "text", ("就读年级", "年级班级")),
+    Column("school", "就读学校", "text", ("学校", "学校名称", "在读学校"), max_length=100),
+    Column("grade", "年级", "text", ("就读年级", "年级班级"), max_length=20),
     Column(
         "school_stage", "就学情况", "choice", ("在学情况", "学段", "就学状态", "在校情况"), SCHOOL_STAGE_WORDS
     ),
     Column("full_time_student", "是否全日制在校", "bool", ("全日制在校", "是否在校"), YES_NO),
-    Column("guardian_name", "监护人姓名", "text", ("监护人", "实际监护人", "监护人姓名")),
-    Column("guardian_relation", "与儿童关系", "text", ("监护人关系", "与监护人关系", "监护关系")),
-    Column("guardian_phone", "监护人电话", "phone", ("联系电话", "监护人联系电话", "电话", "监护人手机")),
+    Column("guardian_name", "监护人姓名", "text", ("监护人", "实际监护人", "监护人姓名"), max_length=50),
+    Column(
+        "guardian_relation", "与儿童关系", "text", ("监护人关系", "与监护人关系", "监护关系"), max_length=20
+    ),
+    Column(
+        "guardian_phone",
+        "监护人电话",
+        "phone",
+        (
+            *("联系电话", "监护人联系电话", "电话", "监护人手机", "监护人手机号", "监护人手机号码"),
+            *("监护人联系方式", "联系方式", "手机号", "手机号码", "手机"),
+        ),
+    ),
     Column(
         "father_situation",
         "父亲情况",
@@ -227,10 +253,10 @@ COLUMNS: tuple[Column, ...] = (
         CATEGORY_WORDS,
         help="可填多项，用顿号分隔，如：散居孤儿、其他困境儿童",
     ),
-    Column("is_left_behind", "是否农村留守儿童", "bool", ("是否留守儿童", "留守儿童"), YES_NO),
-    Column("is_scattered_orphan", "是否散居孤儿", "bool", ("散居孤儿",), YES_NO),
+    Column("is_left_behind", "是否农村留守儿童", "bool", ("是否留守儿童", "留守儿童", "是否留守"), YES_NO),
+    Column("is_scattered_orphan", "是否散居孤儿", "bool", ("散居孤儿", "是否孤儿"), YES_NO),
     Column("is_de_facto_unsupported", "是否事实无人抚养儿童", "bool", ("事实无人抚养儿童",), YES_NO),
-    Column("is_other_difficulty", "是否其他困境儿童", "bool", ("其他困境儿童",), YES_NO),
+    Column("is_other_difficulty", "是否其他困境儿童", "bool", ("其他困境儿童", "是否困境儿童"), YES_NO),
     Column(
         "other_difficulty_reasons",
         "困境原因",
@@ -294,6 +320,29 @@ def _synonym_table() -> dict[str, str]:
 SYNONYMS: dict[str, str] = _synonym_table()
 
 
+_REMARK = re.compile(r"\([^()]*\)$")
+# Words around a column's name that do not change what it holds: 所在村(社区) is 所属村(社区),
+# 儿童身份证号码 the 身份证号码, 乡镇(街道)名称 the 乡镇(街道).
+_PREFIXES = (("所在", "所属"), ("儿童", ""), ("学生", ""))
+_SUFFIXES = ("名称",)
+
+
 def match_header(text: object) -> str | None:
-    """The column key a header cell names, or None."""
-    return SYNONYMS.get(header_key(text))
+    """The column key a header cell names, or None. A remark in brackets at the end (身份证号
+    (18位), 性别(男/女), 出生日期(年月日)) and the words of _PREFIXES and _SUFFIXES are tried
+    without when the whole text is no known name."""
+    key = header_key(text)
+    found = SYNONYMS.get(key)
+    if found is not None or not key:
+        return found
+    bare = _REMARK.sub("", key) or key
+    candidates = [bare]
+    for prefix, instead in _PREFIXES:
+        if bare.startswith(prefix):
+            candidates.append(instead + bare[len(prefix) :])
+    candidates += [c[: -len(suffix)] for c in list(candidates) for suffix in _SUFFIXES if c.endswith(suffix)]
+    for candidate in candidates:
+        found = SYNONYMS.get(candidate)
+        if found is not None:
+            return found
+    return None

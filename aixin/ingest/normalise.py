@@ -375,6 +375,19 @@ class RegionResolver:
             self._village_district[v.code] = v.district_code
             self._village_names.add(v.code, v.name)
         self._memo: dict[tuple[str, str, str, str], int | RegionError] = {}
+        # (level, code) of the uploader's area: a village name found in several places is the
+        # one inside it when only one of them is (a district's own ledger names its villages).
+        self.within: tuple[int, str] | None = None
+
+    def prefer_within(self, level: int, code: str) -> None:
+        self.within = (level, code) if level > 1 else None
+        self._memo.clear()
+
+    def _inside(self, code: str) -> bool:
+        assert self.within is not None
+        level, within = self.within
+        ref = self.by_code[code]
+        return (ref.district_code, ref.town_code, ref.code)[min(level, 4) - 2] == within
 
     @classmethod
     def from_db(cls, *, day: datetime.date | None = None) -> RegionResolver:
@@ -401,10 +414,11 @@ class RegionResolver:
         return cls(villages, others=others)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"villages": self.villages, "others": self.others}
+        return {"villages": self.villages, "others": self.others, "within": self.within}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["villages"], others=state["others"])  # type: ignore[misc]
+        self.within = state.get("within")
 
     def village(self, pk: int) -> VillageRef | None:
         return self.by_pk.get(pk)
@@ -454,6 +468,11 @@ class RegionResolver:
                 if part
             )
             raise RegionError(f"未找到村（社区）“{village}”" + (f"（{where}）" if where else ""), "village")
+        if len(found) > 1 and self.within is not None:
+            inside = [c for c in found if self._inside(c)]
+            if len(inside) == 1:
+                return self.by_code[inside[0]].pk
+            found = inside or found
         if len(found) > 1:
             names = "、".join(f"{self.by_code[c].full_name()}（{c}）" for c in found[:5])
             raise RegionError(
@@ -587,6 +606,9 @@ def _cell_text(cells: Sequence[object], i: int) -> str:
     return "" if text in _PLACEHOLDERS else text
 
 
+_PHONES = re.compile(r"(?:\d[\d-]{5,}\d)")
+
+
 def _phone(raw: object, text: str) -> str | None:
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
@@ -649,6 +671,7 @@ def _birth_matches(raw: object, text: str, birth: datetime.date) -> bool | None:
 _FORMULA_STARTS = ("=",)
 
 
+_MAX_LENGTH = {c.key: c.max_length for c in cols.COLUMNS if c.max_length}
 _TEXT_MEMO: dict[str, str] = {}
 _TEXT_MEMO_LIMIT = 65536
 
@@ -682,6 +705,8 @@ def parse_row(
         raise reject("name", "姓名为空")
     if name[0] in _FORMULA_STARTS:
         raise reject("name", f"姓名不能以“{name[0]}”开头")
+    if len(name) > _MAX_LENGTH["name"]:
+        raise reject("name", f"姓名过长（{len(name)}字），最多{_MAX_LENGTH['name']}字")
     info = idnumber.describe(id_number) if id_number else None
     if info is None or info.birth_date > today:  # checked against another day: check again
         if not _cell_text(cells, plan.id_at):
@@ -721,6 +746,9 @@ def parse_row(
                     key,
                     f"“{text[:30]}”以“{text[0]}”开头，像是表格公式，未导入；如确为文字，请去掉开头的“{text[0]}”",
                 )
+            limit = _MAX_LENGTH.get(key)
+            if limit is not None and len(text) > limit:
+                raise reject(key, f"内容过长（{len(text)}字），最多{limit}字：“{text[:limit]}…”")
             values[key] = text
         elif kind == "bool":
             flag = _BOOL.table.get(text.upper())
@@ -747,6 +775,11 @@ def parse_row(
         elif kind == "phone":
             phone = _phone(raw, text)
             if phone is None:
+                if len(_PHONES.findall(text)) > 1:
+                    raise reject(
+                        key,
+                        f"监护人电话“{text}”填写了多个号码，只能填一个，请保留最常用的号码（其他号码可写在备注中）",
+                    )
                 raise reject(key, f"监护人电话“{text}”格式不正确")
             values[key] = phone
         elif kind == "sex":
@@ -805,15 +838,27 @@ def _apply_lists(
             continue
         for flag_key in group:
             flag = flag_key in listed
-            if flag_key in values and values[flag_key] != flag:
-                other = header(origin[flag_key]) or cols.COLUMNS_BY_KEY[origin[flag_key]].label
-                raise reject(list_key, f"“{header(list_key)}”与“{other}”不一致")
+            if flag_key in values:
+                # A yes/no column and a list say the same thing twice: a "是" adds to the list,
+                # only a "否" for an item the list names contradicts it.
+                if flag and values[flag_key] is False:
+                    other = header(origin[flag_key]) or cols.COLUMNS_BY_KEY[origin[flag_key]].label
+                    item = cols.COLUMNS_BY_KEY[flag_key].label.removeprefix("是否")
+                    raise reject(
+                        list_key, f"“{header(list_key)}”填写了{item}，但“{other}”填写为“否”，请核对后改为一致"
+                    )
+                continue
             values[flag_key] = flag
             origin[flag_key] = list_key
     reasons = lists.get("other_difficulty_reasons")
     if reasons is not None:
         values["other_difficulty_reasons"] = sorted(set(reasons))
-        if values.get("is_other_difficulty") is False:
+        # Reasons make an other-difficulty child; only a "否" in that yes/no column contradicts
+        # them (a category list that does not name it adds nothing either way).
+        if (
+            values.get("is_other_difficulty") is False
+            and origin.get("is_other_difficulty") == "is_other_difficulty"
+        ):
             other = header(origin["is_other_difficulty"])
             raise reject(
                 "other_difficulty_reasons",

@@ -47,10 +47,15 @@ MSG_ENCRYPTED = "工作簿设置了密码，请取消密码后重新上传"
 MSG_TOO_BIG = "文件过大（{size}MB），单个文件不能超过100MB，请拆分后上传"
 MSG_NOT_SPREADSHEET = "文件不是Excel或CSV表格（{detail}），请上传.xlsx、.xls或.csv格式的文件"
 MSG_ENCODING = "无法识别文件编码，请另存为UTF-8或GBK编码的CSV"
+MSG_BIG5 = "文件是繁体中文(Big5)编码，请用Excel打开后另存为“CSV UTF-8”格式或.xlsx，并使用简体中文列名"
 MSG_CORRUPT = "Excel文件已损坏，无法读取（{detail}）。请用Excel打开该文件，另存为.xlsx后重新上传"
 MSG_CSV_BROKEN = "CSV文件第{row}行无法解析（{detail}）。请用Excel打开该文件，另存为CSV后重新上传"
 MSG_NO_HEADER = "未找到表头：前30行中没有包含“身份证号”等列名的行。请确认表头行包含 姓名、身份证号 等列名"
 MSG_MISSING = "表头缺少必需的列：{labels}"
+MSG_SEVERAL_SHEETS = (
+    "工作簿中有多个工作表都是儿童名单（{sheets}），一次只能导入一个工作表。"
+    "请把它们复制到同一个工作表（只保留一行表头），或将每个工作表另存为单独的文件后逐个导入"
+)
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -123,7 +128,7 @@ def sniff_kind(path: str | Path, *, filename: str | None = None) -> str:
     for magic, detail in _OTHER_MAGIC:
         if head.startswith(magic):
             raise _not_spreadsheet(detail)
-    if head.startswith(_UTF16_BOMS):
+    if head.startswith(_UTF16_BOMS) or _utf16_without_bom(head):
         return "csv"
     markup = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if markup.startswith((b"<!doctype html", b"<html", b"<table", b"<meta", b"<head")):
@@ -147,6 +152,26 @@ def _extension_hint(filename: str | None) -> str:
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 26)) + b"\x7f"
+
+
+def _utf16_without_bom(head: bytes) -> str:
+    """ "utf-16-le" or "utf-16-be" for UTF-16 text saved without a byte-order mark (some
+    systems' "Unicode text" export), else "". Such text has NUL bytes on one side of its
+    character pairs only (the high byte of every digit, comma and line break); random binary
+    has them on both sides alike."""
+    pairs = head[: len(head) // 2 * 2]
+    if len(pairs) < 8:
+        return ""
+    even, odd = pairs[0::2].count(0), pairs[1::2].count(0)
+    for encoding, nuls, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if others == 0 and nuls * 10 >= len(pairs) // 2:
+            try:
+                text = pairs.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if not _looks_binary(text.encode("utf-8", "replace")):
+                return encoding
+    return ""
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -294,6 +319,7 @@ class _Layout:
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _BLANK = re.compile(rf"[\s{_INVISIBLE}]*")
 _ID_LIKE = re.compile(r"\d{6,}")
+_ID_DIGITS = re.compile(r"\d{14}")
 _TOTAL = re.compile(r"\s*(?:合\s*计|总\s*计|小\s*计)|\s*共\s*计?\s*\d+\s*[人名]\s*[。.]?\s*$")
 
 
@@ -477,8 +503,9 @@ def _layout(
 def _data_rows(
     raw_rows: Iterator[list[Any]], layout: _Layout, *, all_str: bool = False
 ) -> Iterator[tuple[int, list[object]]]:
-    """The data rows after the header: blank rows and repeated header rows skipped, whitespace
-    cells emptied, merged cells filled downwards, and nothing read after a total row.
+    """The data rows after the header: blank rows, repeated header rows and total rows skipped,
+    whitespace cells emptied, merged cells filled downwards; below a total row only rows with an
+    ID number (a subtotal's next group) are read, not the footer lines.
 
     Hot loop (10⁵–10⁶ rows): each row is checked through one joined string with C-level string
     methods; the per-cell Python work only runs for the rare rows that need it. `all_str` says
@@ -489,6 +516,7 @@ def _data_rows(
     merge_starts = layout.merge_starts
     fills: dict[int, tuple[int, object]] = {}  # column → (last row index, value)
     index = layout.data_start - 1
+    below_total = False
     try:
         for index, raw in enumerate(islice(raw_rows, layout.data_start, None), start=layout.data_start):
             n = len(raw)
@@ -503,7 +531,15 @@ def _data_rows(
                     if value.__class__ is str and value and _is_blank_str(value):
                         row[j] = ""
             if ("计" in joined or "共" in joined) and _is_total_row(row, id_col):
-                return
+                below_total = True
+                continue
+            if below_total:
+                # A ledger grouped by town has a subtotal under each town and goes on with
+                # children; below the grand total come signatures and notes. A row with an ID
+                # number is a child, anything else below a total a footer line.
+                if not _carries_id(row[id_col]):
+                    continue
+                below_total = False
             value = row[id_col]
             if value.__class__ is str and value and not value[0].isdigit() and _is_id_header(value):
                 continue  # the header printed again
@@ -529,6 +565,14 @@ def _is_total_row(row: list[object], id_col: int) -> bool:
     if _ID_LIKE.search(str(row[id_col])):
         return False
     return any(isinstance(v, str) and _TOTAL.match(v) for v in row)
+
+
+def _carries_id(value: object) -> bool:
+    """Whether a cell holds something like an ID number (15 or 18 characters, also as an Excel
+    number), not a phone number or a count."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value >= 1e14
+    return _ID_DIGITS.search(str(value).replace(" ", "")) is not None
 
 
 def _is_id_header(value: str) -> bool:
@@ -658,6 +702,11 @@ def _open_excel(path: Path, kind: str) -> Table:
             if total == 0:
                 header_only = True
                 continue
+            others = _other_lists(wb, index)
+            if others:
+                raise FileRejected(
+                    MSG_SEVERAL_SHEETS.format(sheets="、".join(f"“{name}”" for name in [sheet.name, *others]))
+                )
             return Table(
                 file_kind=kind,
                 sheet=sheet.name,
@@ -670,6 +719,28 @@ def _open_excel(path: Path, kind: str) -> Table:
                 _layout=layout,
             )
     raise _no_table(incomplete, header_only, any_content)
+
+
+def _other_lists(wb: CalamineWorkbook, taken: int) -> list[str]:
+    """The names of the visible worksheets besides `taken` that hold a list of children too (a
+    header with the required columns and a data row): one sheet per town is common."""
+    names = []
+    for index in _sheet_order(wb):
+        meta = wb.sheets_metadata[index]
+        if index == taken or meta.visible != SheetVisibleEnum.Visible:
+            continue
+        sheet = wb.get_sheet_by_index(index)
+        if sheet.start is None:
+            continue
+        merges = _relative_merges(sheet, sheet.start[1])
+        head = list(islice(sheet.iter_rows(), HEADER_SCAN_ROWS + 1))
+        header = _find_header(head, merges)
+        if header is None or _missing_required(header.keys):
+            continue
+        layout = _layout(header, head[header.top : header.top + (2 if header.two_rows else 1)], merges)
+        if next(_data_rows(sheet.iter_rows(), layout), None) is not None:
+            names.append(sheet.name)
+    return names
 
 
 def _no_table(incomplete: list[str] | None, header_only: bool, any_content: bool) -> FileRejected:
@@ -690,10 +761,28 @@ _CSV_NOTHING = re.compile(rf"[\s,;\"{_INVISIBLE}]+")
 
 def _csv_encodings(path: Path) -> list[str]:
     with open(path, "rb") as f:
-        head = f.read(4)
+        head = f.read(_SNIFF_BYTES)
     if head.startswith(_UTF16_BOMS):
         return ["utf-16"]
+    bare = _utf16_without_bom(head)
+    if bare:
+        return [bare]
     return ["utf-8-sig", "gb18030"]
+
+
+def _is_big5(path: Path) -> bool:
+    """Big5 (traditional characters) decodes as GB18030 without an error, into nonsense: a
+    file that reads as Big5 with a header word in it is one."""
+    with open(path, "rb") as f:
+        head = f.read(_SNIFF_BYTES)
+    try:
+        text = head.decode("big5")
+    except UnicodeDecodeError:
+        try:
+            text = head[:-1].decode("big5")  # the sample may end inside a character
+        except UnicodeDecodeError:
+            return False
+    return "姓名" in text or "身份證" in text
 
 
 def _csv_raw_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[Any]]:
@@ -720,6 +809,7 @@ def _sample_rows(sample: str, delimiter: str, complete: bool) -> list[list[str]]
 
 
 def _open_csv(path: Path) -> Table:
+    no_table: FileRejected | None = None  # what the first encoding that decoded found
     for encoding in _csv_encodings(path):
         try:
             with open(path, encoding=encoding, errors="strict", newline="") as f:
@@ -736,7 +826,8 @@ def _open_csv(path: Path) -> Table:
                 if header is not None and (best is None or header.score > best[0].score):
                     best = (header, delimiter, head)
             if best is None:
-                raise _no_table(None, False, has_text or not complete)
+                no_table = no_table or _no_table(None, False, has_text or not complete)
+                continue  # decoded, but nothing like a header: perhaps another encoding
             header, delimiter, head = best
             missing = _missing_required(header.keys)
             if missing:
@@ -758,7 +849,9 @@ def _open_csv(path: Path) -> Table:
             _open_raw=partial(_csv_raw_rows, path, encoding, delimiter),
             _layout=layout,
         )
-    raise FileRejected(MSG_ENCODING)
+    if _is_big5(path):
+        raise FileRejected(MSG_BIG5)
+    raise no_table or FileRejected(MSG_ENCODING)
 
 
 __all__ = ["MAX_FILE_BYTES", "FileRejected", "Table", "open_table", "sniff_kind"]

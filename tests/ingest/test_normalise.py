@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from aixin.ingest.columns import match_header
 from aixin.ingest.normalise import (
     ChildRow,
+    RegionError,
     RegionResolver,
     RowRejected,
     VillageRef,
@@ -471,11 +472,23 @@ def test_an_unknown_list_item_is_refused_naming_the_item_and_the_words_accepted(
     assert "散居孤儿" in exc.reason.split("可填：")[1]
 
 
-def test_a_category_list_that_contradicts_a_yes_no_column_is_refused():
-    exc = rejected(儿童类别="农村留守儿童", 是否散居孤儿="是")
-    assert exc.reason == "“儿童类别”与“是否散居孤儿”不一致"
+def test_a_yes_in_a_yes_no_column_adds_to_the_list_beside_it():
+    values = parse(儿童类别="农村留守儿童", 是否散居孤儿="是").values
+    assert (values["is_left_behind"], values["is_scattered_orphan"]) == (True, True)
+    values = parse(困难类型="学习困难", 是否生活困难="是").values
+    assert (values["difficulty_study"], values["difficulty_life"], values["difficulty_mental"]) == (
+        True,
+        True,
+        False,
+    )
     values = parse(儿童类别="散居孤儿", 是否散居孤儿="是").values
     assert values["is_scattered_orphan"] is True
+
+
+def test_a_list_naming_what_its_yes_no_column_denies_is_refused_saying_which():
+    exc = rejected(困难类型="学习困难、生活困难", 是否生活困难="否")
+    assert exc.column == "困难类型"
+    assert exc.reason == "“困难类型”填写了生活困难，但“是否生活困难”填写为“否”，请核对后改为一致"
 
 
 def test_other_difficulty_reasons_are_codes_and_make_the_child_an_other_difficulty_child():
@@ -484,11 +497,13 @@ def test_other_difficulty_reasons_are_codes_and_make_the_child_an_other_difficul
     assert values["is_other_difficulty"] is True
 
 
-def test_other_difficulty_reasons_for_a_child_listed_as_not_in_difficulty_are_refused():
-    exc = rejected(儿童类别="散居孤儿", 困境原因="家庭贫困")
+def test_other_difficulty_reasons_for_a_child_marked_not_in_difficulty_are_refused():
+    exc = rejected(是否其他困境儿童="否", 困境原因="残疾")
     assert exc.column == "困境原因"
-    assert "“困境原因”与“儿童类别”不一致" in exc.reason
-    assert "“困境原因”与“是否其他困境儿童”不一致" in rejected(是否其他困境儿童="否", 困境原因="残疾").reason
+    assert "“困境原因”与“是否其他困境儿童”不一致" in exc.reason
+    # A category list that does not name 其他困境儿童 does not deny it: the reasons add it.
+    values = parse(儿童类别="散居孤儿", 困境原因="家庭贫困").values
+    assert (values["is_scattered_orphan"], values["is_other_difficulty"]) == (True, True)
 
 
 @pytest.mark.parametrize(
@@ -720,3 +735,96 @@ def test_excel_serial_numbers_follow_excels_1900_calendar(serial, day):
 def test_excels_phantom_29_february_1900_is_refused():
     with pytest.raises(ValueError, match="日期“60”不存在"):
         parse_date(60)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a tester's ledgers brought up
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("儿童身份证号码", "id_number"),
+        ("身份证号（18位）", "id_number"),
+        ("出生日期（年月日）", "birth_date"),
+        ("性别（男/女）", "sex"),
+        ("所在村（社区）", "village"),
+        ("村（社区）名称", "village"),
+        ("乡镇（街道）名称", "town"),
+        ("户籍所在乡镇（街道）", "town"),
+        ("监护人手机号", "guardian_phone"),
+        ("监护人联系方式", "guardian_phone"),
+        ("是否留守", "is_left_behind"),
+        ("是否孤儿", "is_scattered_orphan"),
+    ],
+)
+def test_headers_with_a_remark_or_an_extra_word_are_recognised(header, key):
+    assert match_header(header) == key
+
+
+def test_a_header_that_is_no_column_is_still_not_recognised():
+    assert match_header("所在学校班主任") is None
+    assert match_header("（备注说明）") is None
+
+
+@pytest.mark.parametrize(
+    ("header", "limit"), [("年级", 20), ("民族", 20), ("就读学校", 100), ("监护人姓名", 50)]
+)
+def test_a_cell_longer_than_its_field_is_refused_with_the_limit(header, limit):
+    exc = rejected(**{header: "很" * (limit + 1)})
+    assert exc.column == header
+    assert exc.reason.startswith(f"内容过长（{limit + 1}字），最多{limit}字")
+    assert parse(**{header: "很" * limit}).values
+
+
+def test_a_name_longer_than_its_field_is_refused():
+    assert rejected(姓名="张" * 51).reason == "姓名过长（51字），最多50字"
+
+
+def test_the_column_limits_are_the_lengths_of_the_fields_they_are_stored_in():
+    from aixin.ingest.columns import COLUMNS_BY_KEY
+    from aixin.registry.models import Child, Guardian
+
+    stored = {
+        "name": Child._meta.get_field("name"),
+        "ethnicity": Child._meta.get_field("ethnicity"),
+        "school": Child._meta.get_field("school"),
+        "grade": Child._meta.get_field("grade"),
+        "guardian_name": Guardian._meta.get_field("name"),
+        "guardian_relation": Guardian._meta.get_field("relation"),
+    }
+    assert {k: COLUMNS_BY_KEY[k].max_length for k in stored} == {k: f.max_length for k, f in stored.items()}
+
+
+def test_two_phone_numbers_in_one_cell_are_refused_saying_to_keep_one():
+    exc = rejected(监护人电话="13811112222/13933334444")
+    assert "多个号码" in exc.reason and "备注" in exc.reason
+
+
+@pytest.mark.parametrize(("cell", "flag"), [("×", False), ("✓", True), ("√", True)])
+def test_ticks_and_crosses_read_as_yes_and_no(cell, flag):
+    assert parse(是否散居孤儿=cell).values["is_scattered_orphan"] is flag
+
+
+def test_kunjing_alone_names_an_other_difficulty_child():
+    assert parse(儿童类别="困境").values["is_other_difficulty"] is True
+
+
+def test_a_village_name_found_in_several_districts_is_the_one_in_the_uploaders_district():
+    villages = [
+        *VILLAGES,
+        VillageRef(5, "500242100202", "桂桥村", "500242100", "龙潭镇", *YOUYANG),
+        VillageRef(6, "500113101202", "桂桥村", "500113101", "界石镇", "500113", "巴南区"),
+    ]
+    with pytest.raises(RegionError, match="不唯一"):
+        RegionResolver(villages).resolve(village="桂桥村")
+    youyang = RegionResolver(villages)
+    youyang.prefer_within(RegionLevel.DISTRICT, "500242")
+    assert youyang.resolve(village="桂桥村") == 5
+    # It travels to the build workers with the resolver.
+    assert pickle.loads(pickle.dumps(youyang)).resolve(village="桂桥村") == 5  # noqa: S301
+    # A town's worker: a village elsewhere in the district is not theirs to prefer.
+    town = RegionResolver(villages)
+    town.prefer_within(RegionLevel.TOWN, "500242001")
+    with pytest.raises(RegionError, match="不唯一"):
+        town.resolve(village="桂桥村")

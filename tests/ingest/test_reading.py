@@ -287,20 +287,53 @@ def test_excel_unicode_text_export_in_utf16_is_read(tmp_path):
     assert rows_of(table) == [(2, ROW_A)]
 
 
+def test_utf16_text_without_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "名单.txt"
+    path.write_bytes("\r\n".join("\t".join(r) for r in [HEADER, ROW_A]).encode("utf-16-le"))
+    table = open_table(path)
+    assert table.encoding == "utf-16-le"
+    assert rows_of(table) == [(2, ROW_A)]
+
+
+def test_a_big5_csv_from_a_traditional_chinese_system_is_refused_naming_its_encoding(tmp_path):
+    header = ["姓名", "身份證號", "監護人姓名", "聯繫電話"]
+    row = ["張小明", "500101201503041234", "張大山", "13800138000"]
+    message = rejected(write_csv(tmp_path / "名单.csv", [header, row], encoding="big5"))
+    assert "Big5" in message and "UTF-8" in message
+
+
 # ---------------------------------------------------------------------------------------------
 # Where the header is
 
 
-def test_the_first_sheet_with_a_header_is_used(tmp_path):
+def test_the_sheet_with_the_list_is_used_beside_an_instructions_sheet(tmp_path):
     path = write_xlsx(
         tmp_path / "名单.xlsx",
         [["填表说明"], ["1. 身份证号请设为文本"], ["2. 姓名必填"]],
         title="说明",
-        extra_sheets=[("留守儿童", [HEADER, ROW_A], ()), ("困境儿童", [HEADER, ROW_B], ())],
+        extra_sheets=[("留守儿童", [HEADER, ROW_A], ()), ("代码表", [["村(社区)代码", "名称"]], ())],
     )
     table = open_table(path)
     assert table.sheet == "留守儿童"
     assert rows_of(table) == [(2, ROW_A)]
+
+
+def test_a_workbook_with_a_list_on_each_of_several_sheets_is_refused_naming_them(tmp_path):
+    """One sheet per town is common; importing only the first would drop the others unseen."""
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [["填表说明"]],
+        title="说明",
+        extra_sheets=[
+            ("太泉街道", [HEADER, ROW_A], ()),
+            ("云丰镇", [["2026年花名册"], HEADER, ROW_B], ()),
+            ("南岩乡", [HEADER], ()),  # a header and no child yet: not a list
+        ],
+    )
+    message = rejected(path)
+    assert "多个工作表" in message
+    assert "“太泉街道”、“云丰镇”" in message
+    assert "南岩乡" not in message
 
 
 def test_a_hidden_sheet_is_used_only_when_no_visible_sheet_has_a_header(tmp_path):
@@ -487,6 +520,22 @@ def test_blank_rows_are_skipped_and_nothing_after_the_total_row_is_read(tmp_path
     table = open_table(write_xlsx(tmp_path / "名单.xlsx", rows))
     assert table.total_rows == 2
     assert rows_of(table) == [(2, ROW_A), (5, ROW_B)]
+
+
+def test_a_ledger_grouped_by_town_is_read_past_each_subtotal_but_not_its_footer(tmp_path):
+    rows = [
+        HEADER,
+        ROW_A,
+        ["", "小计", "", "", "", "1人"],
+        ROW_B,
+        ["", "小计", "", "", "", "1人"],
+        ["3", "王五", "500101201703041232", "男", "王大山", "13700137000"],
+        ["", "合计", "", "", "", "3人"],
+        ["填表人：李四", "", "联系电话：13800000000", "", "审核人：张三", ""],
+    ]
+    table = open_table(write_xlsx(tmp_path / "名单.xlsx", rows))
+    assert [n for n, _ in table.rows()] == [2, 4, 6]
+    assert table.total_rows == 3
 
 
 def test_a_child_row_whose_note_starts_with_hexiang_words_does_not_stop_the_table(tmp_path):
