@@ -223,6 +223,8 @@ COLUMNS: tuple[Column, ...] = (
         "school_stage", "就学情况", "choice", ("在学情况", "学段", "就学状态", "在校情况"), SCHOOL_STAGE_WORDS
     ),
     Column("full_time_student", "是否全日制在校", "bool", ("全日制在校", "是否在校"), YES_NO),
+    # An education ledger's yes/no for dropping out: "是" is 就学情况 辍学 (read into school_stage).
+    Column("is_dropped_out", "是否辍学", "bool", ("是否失学辍学", "辍学"), YES_NO),
     Column("guardian_name", "监护人姓名", "text", ("监护人", "实际监护人", "监护人姓名"), max_length=50),
     Column(
         "guardian_relation", "与儿童关系", "text", ("监护人关系", "与监护人关系", "监护关系"), max_length=20

@@ -671,6 +671,7 @@ def _birth_matches(raw: object, text: str, birth: datetime.date) -> bool | None:
 _FORMULA_STARTS = ("=",)
 
 
+DROPPED_OUT = cols.SCHOOL_STAGE_WORDS["辍学"]
 _MAX_LENGTH = {c.key: c.max_length for c in cols.COLUMNS if c.max_length}
 _TEXT_MEMO: dict[str, str] = {}
 _TEXT_MEMO_LIMIT = 65536
@@ -808,6 +809,11 @@ def parse_row(
 
     if lists:
         _apply_lists(lists, values, origin, header, reject)
+    dropped_out = values.pop("is_dropped_out", False)
+    if dropped_out and values.setdefault("school_stage", DROPPED_OUT) != DROPPED_OUT:
+        raise reject(
+            "is_dropped_out", f"“{header('is_dropped_out')}”为“是”，但“{header('school_stage')}”不是辍学"
+        )
 
     if plan.regions:
         given = {key: _cell_text(cells, i) for i, key in plan.regions}

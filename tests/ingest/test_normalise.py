@@ -828,3 +828,12 @@ def test_a_village_name_found_in_several_districts_is_the_one_in_the_uploaders_d
     town.prefer_within(RegionLevel.TOWN, "500242001")
     with pytest.raises(RegionError, match="不唯一"):
         town.resolve(village="桂桥村")
+
+
+def test_a_yes_no_dropout_column_of_an_education_ledger_sets_the_school_stage():
+    assert parse(是否辍学="是").values["school_stage"] == "dropped_out"
+    assert "school_stage" not in parse(是否辍学="否").values
+    assert "is_dropped_out" not in parse(是否辍学="否").values
+    exc = rejected(是否辍学="是", 就学情况="初中")
+    assert exc.column == "是否辍学"
+    assert exc.reason == "“是否辍学”为“是”，但“就学情况”不是辍学"
