@@ -8,17 +8,34 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from ninja import NinjaAPI
+from ninja.openapi.docs import DocsBase
 
 from aixin.accounts.access import AccessSpec, declare_access
 from aixin.accounts.api_auth import StaffSessionAuth, TokenAuth
 from aixin.lib.errors import DomainError
 
+
+class ServerRenderedDocs(DocsBase):
+    """/api/v1/docs: the push API's documentation rendered on the server, an ordinary page of
+    the site that loads nothing from elsewhere. ninja's interactive Swagger/Redoc pages load
+    their scripts from a CDN and need inline styles, which offline deployments and the CSP
+    (aixin/lib/security_headers.py) forbid; the schema itself is at /api/v1/openapi.json."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        from aixin.ingest.api import docs_page
+
+        return docs_page(request)
+
+
 api = NinjaAPI(
     title="爱心 Aixin API",
     version="1",
+    description="部门数据推送（/api/v1/ingest/{source}，签名认证）与各角色的数据接口（个人接口令牌）。"
+    "字段说明：/api/v1/docs",
     urls_namespace="api",
     auth=[TokenAuth(), StaffSessionAuth()],
-    docs_url=None,  # the interactive docs load scripts from a CDN; deployments are offline
+    docs=ServerRenderedDocs(),
+    docs_url="/docs",
 )
 
 
@@ -56,13 +73,15 @@ def _register() -> None:
 _register()
 
 
-# URL callbacks of the API that carry no records: the OpenAPI schema and ninja's root (a 404).
-_OPEN_CALLBACKS = {"openapi-json", "api-root"}
+# URL callbacks of the API that carry no records: the OpenAPI schema, its documentation page
+# and ninja's root (a 404).
+_OPEN_CALLBACKS = {"openapi-json", "openapi-view", "api-root"}
 
 
 def scoped_api_urls(ninja_api: NinjaAPI) -> Any:
     """The URL patterns of a ninja API, each marked for AccessDeclaredMiddleware: operations are
-    checked one by one by ScopedRouter; the schema and the root carry no data and are public."""
+    checked one by one by ScopedRouter; the schema, the docs and the root carry no data and are
+    public."""
     patterns, app_name, namespace = ninja_api.urls
     for pattern in patterns:
         assert isinstance(pattern, URLPattern), "a ninja API lists its operations as flat URL patterns"

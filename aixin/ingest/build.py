@@ -260,24 +260,6 @@ class Builder:
             cond.started_on = _months_before(self.today, rules.SIX_MONTHS)
             cond.evidence += "；民政认定事实无人抚养儿童，失联起始日期按认定标准记为6个月前"
 
-    def category_problem(self, child: Any, values: dict[str, Any], conds: list[rules.Condition]) -> str:
-        """A category the row states that the rules do not give (the registry derives them)."""
-        if values.get("is_de_facto_unsupported") and not child.is_de_facto_unsupported:
-            return (
-                "标为事实无人抚养儿童，但父母情形不满足认定条件：请在“父亲情况”“母亲情况”中填写"
-                "（如服刑在押、重残、重病、失联、死亡），认定以父母情形为准"
-            )
-        if values.get("is_left_behind") and not child.is_left_behind:
-            lines = rules.explain_categories(
-                conds,
-                birth_date=child.birth_date,
-                rural=child.household_type == "rural",
-                full_time_student=child.full_time_student,
-                today=self.today,
-            )
-            return f"标为农村留守儿童，但按规则不符合：{lines[0].split('。', 1)[-1]}"
-        return ""
-
     def new_child(
         self, parsed: ChildRow, now: datetime.datetime, *, index: str
     ) -> tuple[Any, list[Any], str]:
@@ -327,7 +309,7 @@ class Builder:
         ]
         derive.apply_rules(child, rule_conds, today=self.today)
         child.other_difficulty_reasons = self.rendered("list", tuple(child.other_difficulty_reasons))
-        return child, conds, self.category_problem(child, values, rule_conds)
+        return child, conds, category_problem(child, values, rule_conds, today=self.today)
 
     def guardian_for(self, values: dict[str, Any], child_id: int | None, now: datetime.datetime) -> Any:
         name = str(values.get("guardian_name", "")).strip()
@@ -349,6 +331,31 @@ class Builder:
             created_at=now,
             updated_at=now,
         )
+
+
+def category_problem(
+    child: Any, values: dict[str, Any], conds: list[rules.Condition], *, today: datetime.date
+) -> str:
+    """Why a row's stated category is refused: the row marks the child 事实无人抚养 or 农村留守
+    but the rules, applied to `child` as the row leaves it (`derive.apply_rules` already run),
+    do not give it ("" when they do). The registry derives these categories; a ledger's word
+    does not override them. One check for new children (Builder.new_child) and for rows merged
+    into known ones (Engine._merge), with the same reasons."""
+    if values.get("is_de_facto_unsupported") and not child.is_de_facto_unsupported:
+        return (
+            "标为事实无人抚养儿童，但父母情形不满足认定条件：请在“父亲情况”“母亲情况”中填写"
+            "（如服刑在押、重残、重病、失联、死亡），认定以父母情形为准"
+        )
+    if values.get("is_left_behind") and not child.is_left_behind:
+        lines = rules.explain_categories(
+            conds,
+            birth_date=child.birth_date,
+            rural=child.household_type == "rural",
+            full_time_student=child.full_time_student,
+            today=today,
+        )
+        return f"标为农村留守儿童，但按规则不符合：{lines[0].split('。', 1)[-1]}"
+    return ""
 
 
 def _months_before(day: datetime.date, months: int) -> datetime.date:

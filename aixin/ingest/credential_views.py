@@ -55,6 +55,10 @@ class CredentialForm(forms.Form):
         )
 
 
+def _absolute(request: HttpRequest, name: str) -> str:
+    return request.build_absolute_uri(reverse(name))
+
+
 def _endpoint(request: HttpRequest, source: str) -> str:
     try:
         return request.build_absolute_uri(reverse("api:ingest_push", kwargs={"source": source}))
@@ -98,6 +102,9 @@ def credential_create(request: HttpRequest) -> HttpResponse:
                     "endpoint": _endpoint(request, credential.source),
                     "headers": (signing.HEADER_KEY, signing.HEADER_TIMESTAMP, signing.HEADER_SIGNATURE),
                     "max_skew": signing.MAX_SKEW_SECONDS,
+                    # The field documentation, to hand on with the key (public pages).
+                    "docs_url": _absolute(request, "api:openapi-view"),
+                    "openapi_url": _absolute(request, "api:openapi-json"),
                 },
             )
             response["Cache-Control"] = "no-store"

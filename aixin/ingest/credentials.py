@@ -1,5 +1,5 @@
 """Writes for department credentials of the push API (R-4.4): create (the secret is returned
-once and kept encrypted) and revoke. City administrator only; both audited."""
+once and kept encrypted) and revoke. System administrator (系统管理员) only; both audited."""
 
 from __future__ import annotations
 

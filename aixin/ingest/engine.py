@@ -7,6 +7,12 @@ are parsed (normalise.parse_row), checked against the batch's scope and either c
 (COPY on PostgreSQL) or merged field by field into the existing child (merge.MASTER priorities),
 with every change written to ChildChange with its source and batch (a new child carries its
 batch as Child.created_batch instead of a history row).
+
+A row whose child is no longer in the register (closed, handed over, archived) is not merged
+silently: the row of a record closed as a duplicate goes to the record it was found to be
+(DuplicateSuspect decided 同一儿童) when that one is in the batch's scope; any other is rejected
+with when and why the child left, unless the row itself states that closing (迁出 for a child
+closed as moved away). See `Engine._ended`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import hashlib
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -33,6 +39,7 @@ from aixin.ingest.build import (
     BuiltChunk,
     NewRow,
     Village,
+    category_problem,
     status_label,
     worker_count,
 )
@@ -54,6 +61,29 @@ from aixin.registry.services import snapshot
 CHUNK = 1000
 ANALYZE_FROM_ROWS = 20_000  # rows created or updated by a batch
 ID_BLOCK = 10_000  # child ids fetched from the sequence at once
+DRY_RUN_SUSPECTS_KEPT = 200  # duplicate suspects of a dry run described on its batch
+
+# A record closed as a duplicate: the reason written by the 同一儿童 decision
+# (services.decide_suspect) or by a person closing it by hand.
+DUPLICATE_WORDS = ("同一儿童", "重复")
+# What a closing reason (free text) says, as the 儿童状态 a department row may state
+# (columns.STATUS_WORDS): a row stating the same closing is taken as before.
+CLOSING_WORDS: dict[str, tuple[str, ...]] = {
+    "moved_away": ("迁出", "迁往", "迁至", "外迁", "搬迁", "搬离"),
+    "dead": ("死亡", "已故", "去世", "病故", "身故", "离世"),
+    "parents_returned": ("返乡",),
+    "not_eligible": ("不再符合", "不符合"),
+}
+# How a record left the register, by its status.
+LEFT_AS: dict[str, str] = {
+    ChildStatus.CLOSED: "退出台账",
+    ChildStatus.HANDED_OVER: "移交成长爱护人",
+    ChildStatus.ARCHIVED: "归档",
+}
+KEPT_RECORD_HOPS = 5  # a duplicate of a duplicate of … : records followed at most
+KEPT_ELSEWHERE = (
+    "该儿童的档案已作为重复记录退出台账，保留的档案在其他地区的台账中，本批次不能修改，请联系市妇联核实"
+)
 
 
 class _Refused(Exception):
@@ -83,6 +113,92 @@ class Counts:
     unchanged: int = 0
     rejected: int = 0
     suspects: int = 0
+
+
+class _Merge(NamedTuple):
+    """A row to merge into a known child."""
+
+    parsed: ChildRow
+    cells: Sequence[object]
+    child_pk: int  # the child merged into
+    digest: str  # the row's hash
+    holder: int  # the child whose ID number the row has: its source hash is the row's
+    note: str = ""  # the reason of the history rows, when not the batch's own
+    ended_ok: bool = False  # the row may be merged into a child no longer in the register
+
+
+@dataclass(frozen=True)
+class _Record:
+    """A known child no longer in the register, as `Engine._ended` weighs a row for it."""
+
+    pk: int
+    status: str
+    closed_reason: str
+    closed_at: datetime.datetime | None
+    region_id: int
+    id_number_index: str
+    name: str
+    id_number_masked: str
+
+    @property
+    def active(self) -> bool:
+        return self.status == ChildStatus.ACTIVE
+
+    @property
+    def duplicate(self) -> bool:
+        """Closed as a duplicate of another record."""
+        return self.status == ChildStatus.CLOSED and is_duplicate_closing(self.closed_reason)
+
+
+def is_duplicate_closing(reason: str) -> bool:
+    """Whether a closing reason says the record was a duplicate of another (同一儿童)."""
+    return any(word in reason for word in DUPLICATE_WORDS)
+
+
+def closing_statuses(reason: str) -> set[str]:
+    """The 儿童状态 values (moved_away, dead, …) a closing reason states."""
+    return {status for status, words in CLOSING_WORDS.items() if any(w in reason for w in words)}
+
+
+def left_register_reason(
+    status: str, closed_at: datetime.datetime | None, closed_reason: str, *, duplicate_of: bool = False
+) -> str:
+    """Why a row for a child no longer in the register is not imported, for the uploader:
+    when and why the child left, and that a person must restore the record first."""
+    when = f"于{timezone.localdate(closed_at).isoformat()}" if closed_at else ""
+    left = LEFT_AS.get(status, "退出台账")
+    why = f"（{closed_reason}）" if closed_reason else ""
+    who = "该儿童的档案已作为重复记录并入另一份档案，该档案" if duplicate_of else "该儿童"
+    if "moved_away" in closing_statuses(closed_reason):
+        then = "如儿童已回到本地，请先在儿童档案中恢复后再导入"
+    else:
+        then = "如该儿童应重新纳入台账，请先由工作人员在儿童档案中恢复后再导入"
+    return f"{who}已{when}{left}{why}，本行未导入；{then}"
+
+
+def kept_records(closed: Iterable[int]) -> dict[int, int]:
+    """Record closed as a duplicate → the record a person found it to be (the one kept: the
+    `other` of a DuplicateSuspect decided 同一儿童, which closed its `child`). The latest
+    decision counts."""
+    return dict(
+        DuplicateSuspect.objects.filter(child_id__in=list(closed), status=SuspectStatus.SAME)
+        .order_by("decided_at", "pk")
+        .values_list("child_id", "other_id")
+    )
+
+
+def _records(pks: Iterable[int]) -> dict[int, _Record]:
+    fields = (
+        "pk",
+        "status",
+        "closed_reason",
+        "closed_at",
+        "region_id",
+        "id_number_index",
+        "name",
+        "id_number_masked",
+    )
+    return {row[0]: _Record(*row) for row in Child.objects.filter(pk__in=list(pks)).values_list(*fields)}
 
 
 def _cell_text(value: object) -> str:
@@ -167,6 +283,7 @@ class Engine:
         self.actor_id = batch.created_by_id
         self.scope_path = batch.scope.path
         self.resolver = resolver or RegionResolver.from_db(day=today)
+        self.resolver.prefer_within(batch.scope.level, batch.scope.code)
         self.progress = progress
         self.keep_results = keep_results
         self.results: list[RowResult] = []
@@ -175,6 +292,11 @@ class Engine:
         self.done = 0
         self.seen: dict[str, int] = {}  # id index → first row number in this batch
         self.id_col = self.keys.index("id_number") if "id_number" in self.keys else -1
+        self.id_header = self.headers[self.id_col] if 0 <= self.id_col < len(self.headers) else "身份证号"
+        # Kept record (of a duplicate) → the row of this batch merged into it.
+        self.redirected: dict[int, int] = {}
+        # A dry run's duplicate suspects, described (its children are rolled back).
+        self.dry_run_suspects: list[dict[str, Any]] = []
         self.row_hash = row_hasher(self.source, tuple(self.keys))
         self.villages = {
             pk: Village(pk, path, town_id, district_id)
@@ -257,10 +379,14 @@ class Engine:
     def _in_scope(self, path: str) -> bool:
         return path.startswith(self.scope_path)
 
+    def _region_in_scope(self, region_id: int) -> bool:
+        village = self.villages.get(region_id)
+        return village is not None and self._in_scope(village.path)
+
     # -----------------------------------------------------------------------------------------
 
     def _chunk(self, chunk: list[tuple[int, Sequence[object]]]) -> None:
-        id_header = self.headers[self.id_col] if self.id_col >= 0 else "身份证号"
+        id_header = self.id_header
         keyed: list[tuple[int, Sequence[object], str, str]] = []  # row, cells, id, index
         for row_number, cells in chunk:
             raw_id = cells[self.id_col] if 0 <= self.id_col < len(cells) else ""
@@ -279,34 +405,34 @@ class Engine:
             self.seen[index] = row_number
             keyed.append((row_number, cells, number, index))
 
-        existing: dict[str, tuple[int, int]] = {}
+        existing: dict[str, tuple[int, int, str]] = {}
         hashes: dict[int, str | None] = {}
-        for pk, idx, region_id, last_hash in self._known([k[3] for k in keyed]):
-            existing[idx] = (pk, region_id)
+        for pk, idx, region_id, status, last_hash in self._known([k[3] for k in keyed]):
+            existing[idx] = (pk, region_id, status)
             hashes[pk] = last_hash
 
         to_create: list[NewRow] = []
-        to_update: list[tuple[ChildRow, Sequence[object], int, str]] = []
+        to_update: list[_Merge] = []
+        ended: list[_Merge] = []  # rows for children no longer in the register
         for row_number, cells, number, index in keyed:
             found = existing.get(index)
             digest = self.row_hash(cells)
-            if found is not None:
-                child_pk, region_id = found
-                village = self.villages.get(region_id)
-                if village is None or not self._in_scope(village.path):
-                    self._reject(
-                        row_number,
-                        cells,
-                        id_header,
-                        "该身份证号的儿童已在其他地区的台账中，本批次不能修改，请联系市妇联核实",
-                    )
-                    continue
-                if hashes.get(child_pk) == digest:
-                    self.counts.unchanged += 1
-                    self._result(row_number, "unchanged", child_pk)
-                    continue
             if found is None:
                 to_create.append((row_number, cells, digest, number, index))  # built by the builder
+                continue
+            child_pk, region_id, status = found
+            if not self._region_in_scope(region_id):
+                self._reject(
+                    row_number,
+                    cells,
+                    id_header,
+                    "该身份证号的儿童已在其他地区的台账中，本批次不能修改，请联系市妇联核实",
+                )
+                continue
+            active = status == ChildStatus.ACTIVE
+            if active and hashes.get(child_pk) == digest:
+                self.counts.unchanged += 1
+                self._result(row_number, "unchanged", child_pk)
                 continue
             try:
                 parsed = self.builder.parse(row_number, cells, number)
@@ -317,7 +443,9 @@ class Engine:
             if isinstance(village_id, int) and not self.builder.in_scope(village_id):
                 self._reject(row_number, cells, self.builder.region_header(), OUT_OF_SCOPE)
                 continue
-            to_update.append((parsed, cells, found[0], digest))
+            (to_update if active else ended).append(_Merge(parsed, cells, child_pk, digest, child_pk))
+        if ended:
+            to_update += self._ended(ended, hashes)
 
         if to_update:
             self._update(to_update)
@@ -332,6 +460,78 @@ class Engine:
                 self._create(built, done_tag)
         self._flush_rejections()
 
+    def _ended(self, rows: list[_Merge], hashes: dict[int, str | None]) -> list[_Merge]:
+        """Of rows for children no longer in the register, those to merge (the others are
+        rejected or, unchanged, counted). A row for a record closed as a duplicate goes to the
+        record kept (followed through duplicates of duplicates) when it is in the batch's scope,
+        active and not also given by another row of the batch; a row for a record that left the
+        register otherwise (or whose kept record did) is rejected with when and why, unless it
+        states that very closing (its 儿童状态 迁出 for a child closed as moved away), which is
+        taken as before. A few queries per chunk that has such rows, none otherwise."""
+        records = _records(r.child_pk for r in rows)
+        kept: dict[int, int] = {}
+        ask = [pk for pk, record in records.items() if record.duplicate]
+        for _hop in range(KEPT_RECORD_HOPS):
+            if not ask:
+                break
+            found = kept_records(ask)
+            kept.update(found)
+            new = set(found.values()) - set(records)
+            records.update(_records(new))
+            ask = [pk for pk in new if pk in records and records[pk].duplicate]
+
+        merges: list[_Merge] = []
+        for row in rows:
+            row_number, cells = row.parsed.row_number, row.cells
+            record = target = records[row.child_pk]
+            for _hop in range(KEPT_RECORD_HOPS):
+                if not (target.duplicate and target.pk in kept):
+                    break
+                target = records[kept[target.pk]]
+            if target.duplicate:
+                when = f"于{timezone.localdate(record.closed_at).isoformat()}" if record.closed_at else ""
+                self._reject(
+                    row_number,
+                    cells,
+                    self.id_header,
+                    f"该儿童的档案已{when}作为重复记录退出台账（{record.closed_reason}），但没有记录保留的是"
+                    "哪一份档案，本行未导入；请在保留的儿童档案中核对后手工更新",
+                )
+                continue
+            if target is not record and not self._region_in_scope(target.region_id):
+                self._reject(row_number, cells, self.id_header, KEPT_ELSEWHERE)
+                continue
+            stated = str(row.parsed.values.get("child_status") or "")
+            ended_ok = not target.active
+            if ended_ok and not (
+                target.status == ChildStatus.CLOSED and stated in closing_statuses(target.closed_reason)
+            ):
+                reason = left_register_reason(
+                    target.status, target.closed_at, target.closed_reason, duplicate_of=target is not record
+                )
+                self._reject(row_number, cells, self.id_header, reason)
+                continue
+            note = ""
+            if target is not record:
+                first = self.seen.get(target.id_number_index) or self.redirected.get(target.pk)
+                if first is not None:
+                    self._reject(
+                        row_number,
+                        cells,
+                        self.id_header,
+                        f"该儿童的档案已作为重复记录并入{target.name}（{target.id_number_masked}）的档案，"
+                        f"本批次第{first}行也是该儿童，以该行为准，本行未导入",
+                    )
+                    continue
+                self.redirected[target.pk] = row_number
+                note = f"{self.reason}（本行身份证号{record.id_number_masked}的档案已作为重复记录并入本档案）"
+            if hashes.get(record.pk) == row.digest:
+                self.counts.unchanged += 1
+                self._result(row_number, "unchanged", target.pk)
+                continue
+            merges.append(row._replace(child_pk=target.pk, note=note[:300], ended_ok=ended_ok))
+        return merges
+
     def _reserve(self, n: int) -> list[int]:
         """`n` child ids from the sequence, fetched in blocks of up to ID_BLOCK for the rows
         still to come (a gap is left by rejected rows, as by any rolled-back insert)."""
@@ -342,7 +542,7 @@ class Engine:
         return taken
 
     def _known(self, indexes: list[str]) -> list[tuple[Any, ...]]:
-        """(child id, ID-number index, region id, hash of this source's last row) of the
+        """(child id, ID-number index, region id, status, hash of this source's last row) of the
         children with these ID numbers: one query per chunk (it runs a thousand times in a
         large file, so without the ORM's per-value work)."""
         if not indexes:
@@ -360,7 +560,8 @@ class Engine:
             params += [f'$."{self.source}"', *indexes]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT c.id, c.id_number_index, c.region_id, {last_hash} FROM {child} c WHERE {where}",  # noqa: S608
+                f"SELECT c.id, c.id_number_index, c.region_id, c.status, {last_hash} "  # noqa: S608
+                f"FROM {child} c WHERE {where}",
                 params,
             )
             return list(cursor.fetchall())
@@ -450,13 +651,51 @@ class Engine:
                 ],
             )
             self.counts.suspects += max(cursor.rowcount, 0)
+        if self.batch.dry_run and self.counts.suspects:
+            self.dry_run_suspects = self._describe_suspects()
+
+    def _describe_suspects(self) -> list[dict[str, Any]]:
+        """The first DRY_RUN_SUSPECTS_KEPT suspects of the batch as the batch page lists them,
+        for a dry run: its children (and so its suspects) are rolled back, and the page would
+        otherwise count suspects it cannot show. Each: the row of the file, name, masked ID
+        number and birth date, and the same of the other record — a child of the registry
+        (`child_id`) or another row of the file (`row`)."""
+        found = (
+            DuplicateSuspect.objects.filter(batch=self.batch)
+            .order_by("pk")
+            .values_list(
+                *("child__id_number_index", "child__name", "child__id_number_masked", "child__birth_date"),
+                *("other_id", "other__id_number_index", "other__name", "other__id_number_masked"),
+                *("other__birth_date", "other__created_batch_id"),
+            )[:DRY_RUN_SUSPECTS_KEPT]
+        )
+        described = []
+        for index, name, masked, birth, other_id, *other in found:
+            other_index, other_name, other_masked, other_birth, made_by = other
+            in_file = made_by == self.batch.pk
+            described.append(
+                {
+                    "row": self.seen.get(index),
+                    "name": name,
+                    "id_number": masked,
+                    "birth_date": birth.isoformat(),
+                    "other": {
+                        "child_id": None if in_file else other_id,
+                        "row": self.seen.get(other_index) if in_file else None,
+                        "name": other_name,
+                        "id_number": other_masked,
+                        "birth_date": other_birth.isoformat(),
+                    },
+                }
+            )
+        return described
 
     # -----------------------------------------------------------------------------------------
     # Updating
 
-    def _update(self, rows: list[tuple[ChildRow, Sequence[object], int, str]]) -> None:
+    def _update(self, rows: list[_Merge]) -> None:
         now = timezone.now()
-        pks = [r[2] for r in rows]
+        pks = [r.child_pk for r in rows]
         children = {
             c.pk: c
             for c in Child.objects.select_for_update(of=("self",))
@@ -464,12 +703,17 @@ class Engine:
             .prefetch_related("guardians", "parent_conditions")
             .filter(pk__in=pks)
         }
-        village_ids = {int(r[0].values["village_id"]) for r in rows if "village_id" in r[0].values}  # type: ignore[call-overload]
+        village_ids = {int(r.parsed.values["village_id"]) for r in rows if "village_id" in r.parsed.values}  # type: ignore[call-overload]
         regions = {r.pk: r for r in Region.objects.select_related("town").filter(pk__in=village_ids)}
         changes: list[ChildChange] = []
         merged: list[tuple[int, str]] = []  # (child id, row hash) of the rows taken in
-        for parsed, cells, child_pk, digest in rows:
+        for parsed, cells, child_pk, digest, holder, note, ended_ok in rows:
             child = children[child_pk]
+            if child.status != ChildStatus.ACTIVE and not ended_ok:
+                # Closed by a person while the batch waited for the lock.
+                reason = left_register_reason(child.status, child.closed_at, child.closed_reason)
+                self._reject(parsed.row_number, cells, self.id_header, reason)
+                continue
             mark = len(changes)
             try:
                 with transaction.atomic():
@@ -479,7 +723,10 @@ class Engine:
                 header = self.builder.header_of("categories", "is_left_behind", "is_de_facto_unsupported")
                 self._reject(parsed.row_number, cells, header, str(exc))
                 continue
-            merged.append((child_pk, digest))
+            if note:
+                for change in changes[mark:]:
+                    change.reason = note
+            merged.append((holder, digest))
             if changed:
                 self.counts.updated += 1
                 self._result(parsed.row_number, "updated", child_pk)
@@ -600,8 +847,11 @@ class Engine:
             for c in conditions
         ]
         derive.apply_rules(child, rule_conds, today=self.today)
-        if values.get("is_de_facto_unsupported") and not child.is_de_facto_unsupported:
-            raise _Refused(self.builder.category_problem(child, values, rule_conds))
+        # The categories the row states, checked as for a new child: the row is refused (its
+        # writes undone by the caller's savepoint) and the child keeps what it had.
+        problem = category_problem(child, values, rule_conds, today=self.today)
+        if problem:
+            raise _Refused(problem)
         after = snapshot(child)
         if status:
             extra.append(("child_status", "", status_label(status)))

@@ -62,6 +62,9 @@ class ImportBatch(models.Model):
     error = models.TextField(_("错误"), blank=True)
     # The per-record results of a push batch, returned again when the same batch is re-sent.
     results = models.JSONField(default=list, blank=True)
+    # A dry run's duplicate suspects, described for its page (the first few hundred, see
+    # engine.Engine._describe_suspects): its children and DuplicateSuspect rows are rolled back.
+    dry_run_suspects = models.JSONField(default=list, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)

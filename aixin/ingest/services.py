@@ -310,7 +310,8 @@ def _run_atomic(batch: ImportBatch, engine: Engine, rows: Any, *, today: datetim
             if batch.dry_run:
                 raise _DryRun
     except _DryRun:
-        # Nothing was kept; record what would have happened, and the rejected rows.
+        # Nothing was kept; record what would have happened, the rejected rows and (described
+        # on the batch: their children are gone) the duplicate suspects.
         with transaction.atomic():
             _finish(batch, engine, {})
             store_rejections(batch, engine.rejections)
@@ -325,6 +326,7 @@ def _finish(batch: ImportBatch, engine: Engine, alerts: dict[str, int]) -> None:
         unchanged_count=c.unchanged,
         rejected_count=c.rejected,
         suspect_count=c.suspects,
+        dry_run_suspects=engine.dry_run_suspects,
         finished_at=timezone.now(),
         results=_results_json(engine.results) if engine.keep_results else [],
     )
@@ -375,7 +377,10 @@ def requeue_stale_batches() -> list[int]:
 MAX_PUSH_RECORDS = 5000
 
 
-def _push_cells(record: Any, keys: list[str]) -> list[object]:
+def _push_cells(record: dict[str, Any], keys: list[str]) -> list[object]:
+    """The cells of a pushed record in the order of `keys`, as a file row would carry them:
+    true/false as 是/否, a list as words joined by 、 (the rejected-rows workbook writes these
+    cells back, and the file importer reads them the same way)."""
     cells: list[object] = []
     for key in keys:
         value = record.get(key)
@@ -390,11 +395,24 @@ def _push_cells(record: Any, keys: list[str]) -> list[object]:
     return cells
 
 
-def ingest_records(
-    *, credential: DepartmentCredential, external_id: str, records: list[dict[str, Any]]
-) -> ImportBatch:
+def _push_problem(number: int, record: Any) -> tuple[str, str] | None:
+    """(field key, reason) when record `number` (1-based) cannot be read at all, else None."""
+    if not isinstance(record, dict):
+        return "", f"第{number}条记录不是JSON对象：每条记录应为以字段键为键的对象"
+    unknown = [str(k) for k in record if k not in COLUMNS_BY_KEY]
+    if unknown:
+        return unknown[0], f"未知字段：{'、'.join(unknown)}（可用的字段见 /api/v1/docs）"
+    return None
+
+
+def ingest_records(*, credential: DepartmentCredential, external_id: str, records: list[Any]) -> ImportBatch:
     """Validate and merge a department system's batch exactly as a file (see module doc).
-    Idempotent by (source, external_id): a batch received before is returned as it was."""
+    Idempotent by (source, external_id): a batch received before is returned as it was.
+
+    Record N (1-based: the 行号 of the batch page and of the rejected-rows workbook, `row` in
+    the API's results) is row N of the batch. The batch's header is the Chinese column labels
+    (columns.py), as in the template: the batch page names the columns in error by them and the
+    rejected-rows workbook can be fixed and uploaded as a file."""
     external_id = (external_id or "").strip()
     if not external_id or len(external_id) > 100:
         raise InvalidInput("批次号batch_id不能为空，且不超过100个字符", field="batch_id")
@@ -406,6 +424,7 @@ def ingest_records(
             raise Conflict("该批次正在处理中，请稍后查询结果")
         return earlier
     keys = [c for c in COLUMNS_BY_KEY if any(c in r for r in records if isinstance(r, dict))]
+    labels = [COLUMNS_BY_KEY[k].label for k in keys]
     try:
         batch = ImportBatch.objects.create(
             source=credential.source,
@@ -414,7 +433,7 @@ def ingest_records(
             credential=credential,
             scope=credential.region,
             external_id=external_id,
-            headers=keys,
+            headers=labels,
             total_rows=len(records),
             started_at=timezone.now(),
         )
@@ -423,17 +442,18 @@ def ingest_records(
         return found
     batch = ImportBatch.objects.select_related("scope").get(pk=batch.pk)
     day = timezone.localdate()
-    engine = Engine(batch, keys=keys, headers=keys, today=day, keep_results=True)
+    engine = Engine(batch, keys=keys, headers=labels, today=day, keep_results=True)
     rows: list[tuple[int, list[object]]] = []
-    for i, record in enumerate(records):
-        unknown = (
-            [k for k in record if k not in COLUMNS_BY_KEY] if isinstance(record, dict) else ["(不是对象)"]
-        )
-        if unknown:
-            engine._reject(i + 1, [], "", f"未知字段：{'、'.join(map(str, unknown))}")
-            engine.results[-1].errors[0]["field"] = str(unknown[0])
+    for number, record in enumerate(records, start=1):
+        problem = _push_problem(number, record)
+        if problem is not None:
+            field, reason = problem
+            # The record's known fields are kept for the rejected-rows workbook.
+            cells = _push_cells(record, keys) if isinstance(record, dict) else []
+            engine._reject(number, cells, "", reason)
+            engine.results[-1].errors[0]["field"] = field
             continue
-        rows.append((i + 1, _push_cells(record, keys)))
+        rows.append((number, _push_cells(record, keys)))
     try:
         _run_atomic(batch, engine, rows, today=day)
     except Exception:
@@ -446,6 +466,22 @@ def ingest_records(
         raise
     batch.refresh_from_db()
     return batch
+
+
+def push_answer(batch: ImportBatch) -> dict[str, Any]:
+    """The push API's answer for a batch: its counts (duplicate suspects included, as a file
+    import reports them) and one result per record, each with `index` (0-based position in
+    `records`) and `row` (1-based: 行号 on the batch page and in the rejected-rows workbook)."""
+    results = [
+        {**r, "row": int(r["index"]) + 1, "errors": r.get("errors") or []} for r in batch.results or []
+    ]
+    return {
+        "batch": batch.pk,
+        "batch_id": batch.external_id,
+        "status": batch.status,
+        "counts": {**batch.counts, "suspects": batch.suspect_count},
+        "results": results,
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
 
+from aixin.accounts.models import Role
 from aixin.ingest.credentials import credential_secret
 from aixin.ingest.models import DepartmentCredential, IngestNonce
 from aixin.lib.errors import DomainError
@@ -128,8 +129,10 @@ def verify(request: Any) -> DepartmentCredential:
     if credential is None:
         raise SignatureRejected(f"凭据编号 {key_id[:40]} 不存在，请核对 {HEADER_KEY}", field=HEADER_KEY)
     if credential.revoked_at is not None:
+        # Only the system administrator creates and revokes credentials (credentials.py).
         raise SignatureRejected(
-            f"凭据 {key_id} 已被吊销，不能再推送数据；请联系市级管理员重新申请", field=HEADER_KEY
+            f"凭据 {key_id} 已被吊销，不能再推送数据；请联系本平台的{Role.SYSTEM_ADMIN.label}重新创建凭据",
+            field=HEADER_KEY,
         )
 
     if not _TIMESTAMP.match(timestamp):

@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from aixin.ingest.columns import COLUMNS, Column, match_header
+from aixin.ingest.columns import COLUMNS, COLUMNS_BY_KEY, Column, match_header
 from aixin.lib.idnumber import check_character
 from aixin.lib.xlsx_stream import Styled, XlsxStyle, streamed_workbook_bytes
 
@@ -155,7 +155,8 @@ def _allowed_text(column: Column) -> str:
     return "；".join(parts)
 
 
-def _required_text(column: Column) -> str:
+def required_text(column: Column) -> str:
+    """必填 / 选填 / the region rule, as the instructions sheet and the API docs say it."""
     if column.required:
         return "必填"
     if column.kind in ("region_code", "region_name"):
@@ -232,7 +233,7 @@ def template_workbook() -> bytes:
         cell.fill = HEADER_FILL
     for column in COLUMNS:
         notes.append(
-            [column.label, _required_text(column), _allowed_text(column), EXAMPLES.get(column.key, "")]
+            [column.label, required_text(column), _allowed_text(column), EXAMPLES.get(column.key, "")]
         )
         if column.required:
             notes.cell(row=notes.max_row, column=1).font = REQUIRED_FONT
@@ -275,11 +276,21 @@ def _grouped(rejections: Iterable[Any]) -> Iterator[tuple[Any, list[str], list[s
         yield current, columns, reasons
 
 
+def _label(batch: Any, name: str) -> str:
+    """A header or column name as the workbook writes it: push batches received before their
+    header was stored in Chinese carry the field keys (id_number), written as the template's
+    labels (身份证号) so that the file can be uploaded again."""
+    if getattr(batch, "kind", "") == "push" and name in COLUMNS_BY_KEY:
+        return COLUMNS_BY_KEY[name].label
+    return name
+
+
 def _rejection_rows(batch: Any, headers: list[str], text_columns: set[int]) -> Iterator[list[Any]]:
     width = len(headers)
     position = {h: i for i, h in enumerate(headers) if h}
     rows = batch.rejections.order_by("row_number", "id").iterator(chunk_size=2000)
-    for rejection, columns, reasons in _grouped(rows):
+    for rejection, names, reasons in _grouped(rows):
+        columns = [_label(batch, name) for name in names]
         cells: list[Any] = [("" if c is None else str(c)) for c in (rejection.cells or [])][:width]
         cells += [""] * (width - len(cells))
         for name in columns:
@@ -295,7 +306,7 @@ def rejections_workbook(batch: Any, *, watermark: str = "") -> bytes:
     cells, 出错列, 原因. No title row: the header is the first row (below the exporter's
     `watermark`, when given, which the importer skips like a title). Written as a stream: a
     wholly rejected 100,000-row file stays quick to download."""
-    headers = ["" if h is None else str(h) for h in (batch.headers or [])]
+    headers = [_label(batch, "" if h is None else str(h)) for h in (batch.headers or [])]
     text_columns = {
         i for i, h in enumerate(headers) if match_header(h) in ("id_number", "guardian_phone", "region_code")
     }

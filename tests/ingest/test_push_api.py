@@ -100,7 +100,7 @@ def test_a_signed_push_creates_the_children_and_reports_each_record(client, tree
     batch = ImportBatch.objects.get()
     assert data["batch"] == batch.pk and data["batch_id"] == "2026-11-28-001"
     assert data["status"] == "done"
-    assert data["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 0}
+    assert data["counts"] == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 0, "suspects": 0}
     assert [r["status"] for r in data["results"]] == ["created", "created"]
     child = Child.objects.get(name="王小花")
     assert data["results"][0]["child_id"] == child.pk
@@ -142,7 +142,7 @@ def test_a_later_batch_with_the_same_record_reports_it_unchanged(client, tree, c
     record = _record(tree.village_a1)
     push(client, city_key, _body([record], "b-1"))
     data = push(client, city_key, _body([record], "b-2")).json()
-    assert data["counts"] == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0}
+    assert data["counts"] == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0, "suspects": 0}
     assert Child.objects.count() == 1
 
 

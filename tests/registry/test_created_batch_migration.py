@@ -14,6 +14,8 @@ from aixin.registry.models import Child, ChildChange
 
 BEFORE = ("registry", "0008_child_source_hashes")
 AFTER = ("registry", "0009_child_created_batch")
+# The import batches of that time: later ingest migrations add columns the old models lack.
+INGEST_THEN = ("ingest", "0003_source_hashes_on_child")
 
 
 @pytest.mark.skipif(
@@ -25,8 +27,8 @@ def test_a_created_history_row_becomes_the_childs_batch_and_comes_back_on_revers
     from aixin.regions.models import Region, RegionLevel
 
     executor = MigrationExecutor(connection)
-    executor.migrate([BEFORE])
-    old = executor.loader.project_state([BEFORE]).apps
+    executor.migrate([BEFORE, INGEST_THEN])
+    old = executor.loader.project_state([BEFORE, INGEST_THEN]).apps
     village = Region.objects.create(code="500101001001", name="红花村", level=RegionLevel.VILLAGE, path="x/")
     batch = old.get_model("ingest", "ImportBatch").objects.create(source="civil_affairs", scope_id=village.pk)
     old_child = old.get_model("registry", "Child")
@@ -55,7 +57,7 @@ def test_a_created_history_row_becomes_the_childs_batch_and_comes_back_on_revers
     history.create(child_id=imported, field="school", new_value="一小", batch_id=batch.pk)
     history.create(child_id=manual, field="name", new_value="王小花2", source="manual")
 
-    MigrationExecutor(connection).migrate([AFTER])
+    MigrationExecutor(connection).migrate([AFTER, INGEST_THEN])
     assert Child.objects.get(pk=imported).created_batch_id == batch.pk
     assert Child.objects.get(pk=manual).created_batch_id is None
     assert sorted(ChildChange.objects.values_list("field", flat=True)) == ["name", "school"]
