@@ -431,6 +431,7 @@ MATRIX: dict[str, Row] = {
     "registry:child_reveal_id": Row("write", ADMINS, foreign=child_b, method="POST"),
     "registry:child_tier_override": Row("write", ADMINS, foreign=child_b, method="POST"),
     "registry:child_close": Row("write", ADMINS, foreign=child_b, method="POST"),
+    "registry:child_reopen": Row("write", ADMINS, foreign=child_b, method="POST"),
     "registry:guardian_create": Row("write", ADMINS, foreign=child_b, method="POST"),
     "registry:condition_create": Row("write", ADMINS, foreign=child_b, method="POST"),
     "registry:condition_end": Row(
@@ -646,6 +647,8 @@ MATRIX: dict[str, Row] = {
         "write", STAFF | {LIAISON}, foreign=lambda w: w.case_b, kwarg="incident_id", method="POST", api=True
     ),
     "api:openapi-json": Row("public", set(), api=True),
+    # The push API's documentation (server-rendered, no records): for department programmers.
+    "api:openapi-view": Row("public", set(), api=True),
     "api:api-root": Row("notfound", set(), api=True),
 }
 

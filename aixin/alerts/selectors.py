@@ -1,4 +1,5 @@
-"""Reads for alerts: the scoped list and the open counts per kind for the staff home page."""
+"""Reads for alerts: the scoped list, the open counts per kind for the staff home page, and a
+child's open alerts for the child's file."""
 
 from __future__ import annotations
 
@@ -57,3 +58,13 @@ def open_alerts_by_kind(user: Any, *, region: Region | None = None) -> list[Kind
     qs = _narrow(alerts_visible_to(user), region).filter(status=AlertStatus.OPEN)
     counts = {row["kind"]: row["n"] for row in qs.order_by().values("kind").annotate(n=Count("pk"))}
     return [KindCount(kind=k.value, label=str(k.label), count=counts.get(k.value, 0)) for k in AlertKind]
+
+
+def open_alerts_of_child(user: Any, child: Any) -> QuerySet[Any]:
+    """The child's open alerts that `user` may see (the alert list's scope), newest first: shown
+    on the child's file so that nobody pairs a child who is about to be handed over unawares."""
+    return (
+        alerts_visible_to(user)
+        .filter(child_id=child.pk, status=AlertStatus.OPEN)
+        .order_by("-created_at", "-id")
+    )

@@ -240,6 +240,15 @@ class CloseForm(forms.Form):
     )
 
 
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("恢复原因"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("如：儿童已回到本地、误操作退出"),
+    )
+
+
 class GuardianForm(forms.Form):
     name = forms.CharField(label=_("监护人姓名"), max_length=50)
     relation = forms.CharField(label=_("与儿童关系"), max_length=20)

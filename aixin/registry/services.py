@@ -545,6 +545,54 @@ def child_close(*, actor: Any, child_id: Any, reason: str, request: HttpRequest 
     return child
 
 
+@transaction.atomic
+def child_reopen(*, actor: Any, child_id: Any, reason: str, request: HttpRequest | None = None) -> Child:
+    """Put a closed record back in the register (a child who moved away came back, a record
+    closed by mistake), with a reason. Its categories and tier are derived again for today;
+    the daily scan raises what it then needs (a loving mother, a hand-over)."""
+    _require_manager(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("请填写恢复原因（如儿童已回到本地、误操作退出）", field="reason")
+    child = _locked_child(actor, child_id)
+    if child.status != ChildStatus.CLOSED:
+        raise Conflict(f"该儿童的档案状态为“{child.get_status_display()}”，只有已退出台账的档案可以恢复")
+    before = {
+        "status": child.get_status_display(),
+        "closed_reason": child.closed_reason,
+        **_snapshot_derived(child),
+    }
+    child.status = ChildStatus.ACTIVE
+    child.closed_reason = ""
+    child.closed_at = None
+    _rederive(child)
+    child.version = F("version") + 1
+    child.save()
+    child.refresh_from_db()
+    after = {"status": child.get_status_display(), "closed_reason": "", **_snapshot_derived(child)}
+    ChildChange.objects.bulk_create(
+        [
+            ChildChange(
+                child=child,
+                field=name,
+                old_value=str(before[name]),
+                new_value=str(after[name]),
+                reason=reason[:300],
+                changed_by=actor,
+                source="manual",
+            )
+            for name in before
+            if before[name] != after[name]
+        ]
+    )
+    _audit(actor, AuditAction.TRANSITION, child, f"儿童恢复在册：{reason}", request)
+    return child
+
+
+def _snapshot_derived(child: Child) -> dict[str, str]:
+    return {"care_tier": child.get_care_tier_display()}
+
+
 def child_reveal_id_number(*, actor: Any, child_id: Any, request: HttpRequest | None = None) -> str:
     """The full ID number, for admins only; every reveal is audited."""
     if not getattr(actor, "is_authenticated", False) or not may_reveal_full_identifiers(actor):
@@ -817,6 +865,7 @@ __all__ = [
     "child_close",
     "child_create",
     "child_override_tier",
+    "child_reopen",
     "child_reveal_id_number",
     "child_update",
     "children_rederive_by_time",

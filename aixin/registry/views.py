@@ -25,6 +25,7 @@ from aixin.accounts.access import (
     may_reveal_full_identifiers,
     request_user,
 )
+from aixin.alerts.selectors import open_alerts_of_child
 from aixin.audit.exports import export_begin
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
@@ -44,6 +45,7 @@ from aixin.registry.forms import (
     CloseForm,
     ConditionForm,
     GuardianForm,
+    ReopenForm,
     TierOverrideForm,
 )
 from aixin.registry.models import Child, ChildStatus, ParentCondition
@@ -286,6 +288,9 @@ def child_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else []
             ),
             "exclusion_reasons": ExclusionReason.choices,
+            # Open alerts (e.g. the hand-over at 18) where staff decide on pairing and closing.
+            "open_alerts": list(open_alerts_of_child(request.user, child)),
+            "here": request.get_full_path(),
             **related,
         },
     )
@@ -448,6 +453,24 @@ def child_close(request: HttpRequest, pk: int) -> HttpResponse:
         act=act,
         success=_("该儿童已退出台账，档案保留"),
         danger=True,
+    )
+
+
+@access(*ADMINS)
+def child_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(child: Child, form: ReopenForm) -> None:
+        services.child_reopen(
+            actor=request.user, child_id=child.pk, reason=form.cleaned_data["reason"], request=request
+        )
+
+    return _simple_form_page(
+        request,
+        pk,
+        form_class=ReopenForm,
+        title=_("恢复在册"),
+        submit=_("确认恢复"),
+        act=act,
+        success=_("该儿童已恢复在册"),
     )
 
 

@@ -120,3 +120,15 @@ class PollGate:
 
     def remove(self) -> None:
         self.page.unroute(self.pattern)
+
+
+# The screen's width in CSS pixels: the layout viewport's (width=device-width). Not
+# window.innerWidth: a phone browser zooms out to show a page wider than the screen, and
+# innerWidth then grows with the page.
+SCREEN_WIDTH = "document.documentElement.clientWidth"
+
+
+def assert_fits_phone(page: Any) -> None:
+    """Nothing sticks out sideways on the phone's screen (no horizontal scrolling of the page)."""
+    overflow = page.evaluate(f"document.documentElement.scrollWidth - {SCREEN_WIDTH}")
+    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"

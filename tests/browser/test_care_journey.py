@@ -19,6 +19,7 @@ transactional_db = helpers.transactional_db
 _restore_after_flush = helpers._restore_after_flush
 browser_db = helpers.browser_db
 shoot = helpers.shoot
+assert_fits_phone = helpers.assert_fits_phone
 
 WEEKLY = "每周与孩子联系一次"
 
@@ -49,12 +50,6 @@ def weekly_row(page: Any) -> Any:
 def weekly_cells(page: Any) -> list[str]:
     """[条目, 应完成, 已完成, 逾期, 完成率] of the weekly-contact row on the dashboard."""
     return [" ".join(t.split()) for t in weekly_row(page).locator("td").all_inner_texts()]
-
-
-def assert_fits_phone(page: Any) -> None:
-    """Nothing sticks out sideways on a 360 px phone (no horizontal scrolling)."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone screen"
 
 
 def assert_thumb_sized(locator: Any) -> None:

@@ -27,6 +27,7 @@ transactional_db = helpers.transactional_db
 _restore_after_flush = helpers._restore_after_flush
 browser_db = helpers.browser_db
 shoot = helpers.shoot
+assert_fits_phone = helpers.assert_fits_phone
 
 DISTRICT = "500101"  # 万州区, district A of the factory tree
 
@@ -99,12 +100,6 @@ def read_dashboard(page: Any, live_server: Any) -> tuple[dict[str, int], list[st
     page.goto(f"{live_server.url}{reverse('dashboard:overview')}?region={DISTRICT}")
     expect(page.locator("#case-panel")).to_be_visible()
     return case_counts(page), closure_row(page)
-
-
-def assert_fits_phone(page: Any) -> None:
-    """Nothing sticks out sideways on a 360 px phone (no horizontal scrolling)."""
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone screen"
 
 
 def take(scope: Any, action: str, *, note: str = "", button: str) -> None:

@@ -27,6 +27,7 @@ transactional_db = helpers.transactional_db
 _restore_after_flush = helpers._restore_after_flush
 browser_db = helpers.browser_db
 shoot = helpers.shoot
+assert_fits_phone = helpers.assert_fits_phone
 
 BIG_SCREEN = {"width": 1920, "height": 1080}
 
@@ -332,11 +333,6 @@ def header_targets(page: Any) -> list[tuple[str, dict[str, float]]]:
 def assert_thumb_sized(targets: list[tuple[str, dict[str, float]]]) -> None:
     small = [(name, box["width"], box["height"]) for name, box in targets if box["height"] < 40]
     assert not small, f"tap targets under 40 px tall: {small}"
-
-
-def assert_fits_phone(page: Any) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the phone screen"
 
 
 def test_mothers_phone_header_is_one_line_of_thumb_sized_links_with_the_account_in_a_menu(
