@@ -134,3 +134,26 @@ def child_history(user: Any, child: Any, changes: list[Any]) -> list[Any]:
         line.source_label = source_label(line.source)
         line.batch_visible = line.batch_id in visible
     return lines
+
+
+@dataclass(frozen=True)
+class TemplateVillage:
+    district: str
+    town: str
+    village: str
+    code: str
+
+
+def template_villages(user: Any) -> list[TemplateVillage]:
+    """The current villages of the user's area, for the import template's code sheet."""
+    from aixin.accounts.access import regions_visible_to
+    from aixin.regions.models import RegionLevel
+
+    rows = (
+        regions_visible_to(user)
+        .current()
+        .filter(level=RegionLevel.VILLAGE)
+        .order_by("code")
+        .values_list("district__name", "town__name", "name", "code")
+    )
+    return [TemplateVillage(d or "", t or "", v, c) for d, t, v, c in rows]

@@ -164,8 +164,11 @@ def batch_rejections(request: HttpRequest, pk: int) -> HttpResponse:
 @access(*ADMINS)
 @require_GET
 def template_download(request: HttpRequest) -> HttpResponse:
+    villages = selectors.template_villages(request.user)
     return xlsx_response(
-        workbooks.template_workbook(), filename="儿童台账导入模板.xlsx", ascii_name="import-template.xlsx"
+        workbooks.template_workbook(villages),
+        filename="儿童台账导入模板.xlsx",
+        ascii_name="import-template.xlsx",
     )
 
 

@@ -11,7 +11,7 @@ look like formulas (= + - @) carry a leading apostrophe (aixin.lib.excel.neutral
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -26,6 +26,7 @@ from aixin.lib.xlsx_stream import Styled, XlsxStyle, streamed_workbook_bytes
 
 DATA_SHEET = "儿童信息"
 INSTRUCTIONS_SHEET = "填写说明"
+CODES_SHEET = "村(社区)代码"
 REJECTIONS_SHEET = "未导入的行"
 # Rows of the data sheet prepared for input (text format, date format, drop-down lists).
 TEMPLATE_ROWS = 5000
@@ -96,6 +97,10 @@ GENERAL_NOTES: tuple[str, ...] = (
     f"可上传 .xlsx、.xls 或 .csv 文件，单个文件不超过 {MAX_FILE_MB}MB。",
     "导入后未能导入的行可下载为“未导入的行”文件：按“原因”改正后，直接上传该文件即可，"
     "“行号”“出错列”“原因”三列会被自动忽略。",
+    "儿童类别由系统按规则认定（渝民发〔2021〕5号）：农村留守儿童看父母是否外出务工、年龄（未满16周岁）"
+    "和户籍类型，事实无人抚养儿童看父母的情形。请同时填写“父亲情况”“母亲情况”；"
+    "填写的类别与规则不符的行会被退回，并说明原因。",
+    f"“{CODES_SHEET}”工作表列出本辖区现有各村(社区)的名称和代码，可直接复制使用。",
 )
 
 
@@ -194,8 +199,16 @@ def _width(text: str) -> float:
     return max(10, min(40, len(text) * 2 + 4))
 
 
-def template_workbook() -> bytes:
-    """The import template (.xlsx): the data sheet with the header only, and the instructions."""
+def template_workbook(villages: Sequence[Any] = ()) -> bytes:
+    """The import template (.xlsx): the data sheet with the header only, the instructions and,
+    given the user's `villages` (district, town, village, code), their codes — the examples
+    then name the first of them instead of a place elsewhere."""
+    examples = dict(EXAMPLES)
+    if villages:
+        first = villages[0]
+        examples.update(
+            district=first.district, town=first.town, village=first.village, region_code=first.code
+        )
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -233,7 +246,7 @@ def template_workbook() -> bytes:
         cell.fill = HEADER_FILL
     for column in COLUMNS:
         notes.append(
-            [column.label, required_text(column), _allowed_text(column), EXAMPLES.get(column.key, "")]
+            [column.label, required_text(column), _allowed_text(column), examples.get(column.key, "")]
         )
         if column.required:
             notes.cell(row=notes.max_row, column=1).font = REQUIRED_FONT
@@ -252,6 +265,18 @@ def template_workbook() -> bytes:
     for letter, width in zip("ABCD", (22, 16, 60, 24), strict=True):
         notes.column_dimensions[letter].width = width
     notes.freeze_panes = "A2"
+    if villages:
+        codes = wb.create_sheet(CODES_SHEET)
+        codes.append(["区县", "乡镇(街道)", "村(社区)名称", "村(社区)代码"])
+        for cell in codes[1]:
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+        for v in villages:
+            codes.append([v.district, v.town, v.village, v.code])
+            codes.cell(row=codes.max_row, column=4).number_format = "@"
+        for letter, width in zip("ABCD", (22, 22, 26, 18), strict=True):
+            codes.column_dimensions[letter].width = width
+        codes.freeze_panes = "A2"
     wb.active = 0
     return _save(wb)
 

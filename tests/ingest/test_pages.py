@@ -234,6 +234,30 @@ def test_the_template_downloads_as_an_excel_with_the_column_names(users: Any, lo
     assert "身份证号" in text and "姓名" in text
 
 
+def test_a_districts_template_lists_its_own_village_codes_and_takes_its_examples_from_them(
+    users: Any, login: Any, tmp_path: Any
+) -> None:
+    from aixin.ingest.reading import open_table
+    from aixin.ingest.workbooks import CODES_SHEET, DATA_SHEET, INSTRUCTIONS_SHEET
+
+    response = login(users["district_admin"]).get(reverse("ingest:template"))
+    wb = load_workbook(io.BytesIO(response.content))
+    assert wb.sheetnames == [DATA_SHEET, INSTRUCTIONS_SHEET, CODES_SHEET]
+    codes = [row for row in wb[CODES_SHEET].iter_rows(min_row=2, values_only=True)]
+    assert [row[3] for row in codes] == ["500101101201", "500101101202", "500101102201", "500101102202"]
+    assert codes[0][:3] == ("万州区", "万州1镇", "万州1镇1村")
+    examples = {row[0]: row[3] for row in wb[INSTRUCTIONS_SHEET].iter_rows(min_row=2, values_only=True)}
+    assert (examples["区县"], examples["村(社区)代码"]) == ("万州区", "500101101201")
+    notes = " ".join(str(row[0]) for row in wb[INSTRUCTIONS_SHEET].iter_rows(values_only=True) if row[0])
+    assert "不满足" in notes or "与规则不符" in notes
+    # Filled in, the template with its code sheet is one list, not several.
+    data = wb[DATA_SHEET]
+    data["A2"], data["B2"] = "张小明", factories.id_number(datetime.date(2015, 3, 4))
+    path = tmp_path / "填好的模板.xlsx"
+    wb.save(path)
+    assert open_table(path).total_rows == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Who may see what
 
