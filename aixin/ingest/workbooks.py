@@ -199,6 +199,15 @@ def _width(text: str) -> float:
     return max(10, min(40, len(text) * 2 + 4))
 
 
+def _sheet_with_header(wb: Workbook, title: str, labels: list[str]) -> Any:
+    ws = wb.create_sheet(title)
+    ws.append(labels)
+    for cell in ws[1]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+    return ws
+
+
 def template_workbook(villages: Sequence[Any] = ()) -> bytes:
     """The import template (.xlsx): the data sheet with the header only, the instructions and,
     given the user's `villages` (district, town, village, code), their codes — the examples
@@ -239,11 +248,7 @@ def template_workbook(villages: Sequence[Any] = ()) -> bytes:
                 ws.cell(row=row, column=i).number_format = number_format
     ws.freeze_panes = "A2"
 
-    notes = wb.create_sheet(INSTRUCTIONS_SHEET)
-    notes.append(["列名", "是否必填", "说明/可填写的值", "示例"])
-    for cell in notes[1]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
+    notes = _sheet_with_header(wb, INSTRUCTIONS_SHEET, ["列名", "是否必填", "说明/可填写的值", "示例"])
     for column in COLUMNS:
         notes.append(
             [column.label, required_text(column), _allowed_text(column), examples.get(column.key, "")]
@@ -266,11 +271,7 @@ def template_workbook(villages: Sequence[Any] = ()) -> bytes:
         notes.column_dimensions[letter].width = width
     notes.freeze_panes = "A2"
     if villages:
-        codes = wb.create_sheet(CODES_SHEET)
-        codes.append(["区县", "乡镇(街道)", "村(社区)名称", "村(社区)代码"])
-        for cell in codes[1]:
-            cell.font = HEADER_FONT
-            cell.fill = HEADER_FILL
+        codes = _sheet_with_header(wb, CODES_SHEET, ["区县", "乡镇(街道)", "村(社区)名称", "村(社区)代码"])
         for v in villages:
             codes.append([v.district, v.town, v.village, v.code])
             codes.cell(row=codes.max_row, column=4).number_format = "@"

@@ -21,12 +21,6 @@ CREATE = "ingest_credentials:credential_create"
 REVOKE = "ingest_credentials:credential_revoke"
 
 
-@pytest.fixture
-def users(users, tree):
-    """The conftest's users and the system administrator, who owns the credentials."""
-    return {**users, "system_admin": factories.make_user("system_admin", tree.city, "sysadmin")}
-
-
 def _create(users, tree, **over):
     values = {"name": "市民政局困境儿童系统", "source": "civil_affairs", "region": tree.city}
     values.update(over)

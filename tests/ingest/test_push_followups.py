@@ -35,18 +35,6 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "integration.md"
 
 
 @pytest.fixture
-def users(users, tree):
-    return {**users, "system_admin": factories.make_user("system_admin", tree.city, "sysadmin")}
-
-
-@pytest.fixture
-def city_key(users, tree) -> tuple[Any, str]:
-    return credentials.credential_create(
-        actor=users["system_admin"], name="市民政局困境儿童系统", source="civil_affairs", region=tree.city
-    )
-
-
-@pytest.fixture
 def queue_runs_now(django_capture_on_commit_callbacks: Any) -> Any:
     """Huey in immediate mode: the import queued by an upload runs inside the test."""
     from huey.contrib.djhuey import HUEY
