@@ -299,6 +299,15 @@ COLUMNS: tuple[Column, ...] = (
 COLUMNS_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
 
 
+def shown_label(batch_kind: str, name: str) -> str:
+    """A header or column name of a batch as pages and workbooks show it: push batches received
+    before their header was stored in Chinese carry the field keys (id_number), shown as the
+    template's labels (身份证号), so that a rejected-rows file can be uploaded again."""
+    if batch_kind == "push" and name in COLUMNS_BY_KEY:
+        return COLUMNS_BY_KEY[name].label
+    return name
+
+
 _SPACES = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "(", "】": ")", "［": "(", "］": ")"})
 

@@ -51,6 +51,7 @@ from aixin.ingest.models import (
     SuspectStatus,
 )
 from aixin.ingest.normalise import ChildRow, RegionResolver, RowRejected, normalise_id
+from aixin.ingest.reading import SHEET_STRIDE, place, where
 from aixin.lib import bulk
 from aixin.lib.crypto import pinned_keyring
 from aixin.regions.models import Region, RegionLevel
@@ -246,19 +247,22 @@ def _sha1(text: str) -> str:
 
 
 def store_rejections(batch: ImportBatch, rejections: Sequence[Rejection]) -> None:
-    ImportRejection.objects.bulk_create(
-        [
+    sheets = batch.sheets or ()
+    made = []
+    for r in rejections:
+        sheet, row = place(r.row_number, sheets)
+        made.append(
             ImportRejection(
                 batch=batch,
-                row_number=r.row_number,
+                sheet=sheet[:100],
+                sheet_index=r.row_number // SHEET_STRIDE if sheet else 0,
+                row_number=row,
                 column=r.column[:100],
                 reason=r.reason[:500],
                 cells=r.cells,
             )
-            for r in rejections
-        ],
-        batch_size=1000,
-    )
+        )
+    ImportRejection.objects.bulk_create(made, batch_size=1000)
 
 
 class Engine:
@@ -291,6 +295,7 @@ class Engine:
         self.counts = Counts()
         self.done = 0
         self.seen: dict[str, int] = {}  # id index → first row number in this batch
+        self.sheets: tuple[str, ...] = tuple(batch.sheets or ())  # a workbook's sheets (reading.place)
         self.id_col = self.keys.index("id_number") if "id_number" in self.keys else -1
         self.id_header = self.headers[self.id_col] if 0 <= self.id_col < len(self.headers) else "身份证号"
         # Kept record (of a duplicate) → the row of this batch merged into it.
@@ -399,7 +404,10 @@ class Engine:
             first = self.seen.get(index)
             if first is not None:
                 self._reject(
-                    row_number, cells, id_header, f"与第{first}行的身份证号相同（同一批次中重复），本行未导入"
+                    row_number,
+                    cells,
+                    id_header,
+                    f"与{where(first, self.sheets)}的身份证号相同（同一批次中重复），本行未导入",
                 )
                 continue
             self.seen[index] = row_number
@@ -520,7 +528,7 @@ class Engine:
                         cells,
                         self.id_header,
                         f"该儿童的档案已作为重复记录并入{target.name}（{target.id_number_masked}）的档案，"
-                        f"本批次第{first}行也是该儿童，以该行为准，本行未导入",
+                        f"本批次{where(first, self.sheets)}也是该儿童，以该行为准，本行未导入",
                     )
                     continue
                 self.redirected[target.pk] = row_number
@@ -673,15 +681,19 @@ class Engine:
         for index, name, masked, birth, other_id, *other in found:
             other_index, other_name, other_masked, other_birth, made_by = other
             in_file = made_by == self.batch.pk
+            row = self.seen.get(index)
+            other_row = self.seen.get(other_index) if in_file else None
             described.append(
                 {
-                    "row": self.seen.get(index),
+                    "row": row,
+                    "where": "" if row is None else where(row, self.sheets),
                     "name": name,
                     "id_number": masked,
                     "birth_date": birth.isoformat(),
                     "other": {
                         "child_id": None if in_file else other_id,
-                        "row": self.seen.get(other_index) if in_file else None,
+                        "row": other_row,
+                        "where": "" if other_row is None else where(other_row, self.sheets),
                         "name": other_name,
                         "id_number": other_masked,
                         "birth_date": other_birth.isoformat(),

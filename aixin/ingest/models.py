@@ -53,6 +53,8 @@ class ImportBatch(models.Model):
 
     # The header as found in the file (text per column), for the rejected-rows workbook.
     headers = models.JSONField(default=list, blank=True)
+    # A workbook with a list on each of several sheets: their names, in order (reading.place).
+    sheets = models.JSONField(default=list, blank=True)
     total_rows = models.PositiveIntegerField(_("总行数"), default=0)
     created_count = models.PositiveIntegerField(_("新增"), default=0)
     updated_count = models.PositiveIntegerField(_("更新"), default=0)
@@ -100,16 +102,19 @@ class ImportRejection(models.Model):
     """A rejected row: where, why, and the original cells (for the rejected-rows workbook)."""
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rejections")
-    row_number = models.PositiveIntegerField(_("行号"))
+    sheet = models.CharField(_("工作表"), max_length=100, blank=True)  # "" when the file has one list
+    sheet_index = models.PositiveSmallIntegerField(default=0)  # the sheet's place in the file
+    row_number = models.PositiveIntegerField(_("行号"))  # in the file, or in its sheet
     column = models.CharField(_("列"), max_length=100, blank=True)
     reason = models.CharField(_("原因"), max_length=500)
     cells = models.JSONField(default=list, blank=True)
 
     class Meta:
-        ordering = ["batch", "row_number", "id"]
+        ordering = ["batch", "sheet_index", "row_number", "id"]
 
     def __str__(self) -> str:
-        return f"第{self.row_number}行 {self.column}：{self.reason}"
+        where = f"工作表“{self.sheet}”第{self.row_number}行" if self.sheet else f"第{self.row_number}行"
+        return f"{where} {self.column}：{self.reason}"
 
 
 class SuspectStatus(models.TextChoices):

@@ -4,7 +4,8 @@ Departments type their ledgers by hand, so a file may have title rows above the 
 over two rows with merged cells, several sheets, blank rows, a total row at the bottom and the
 header repeated for printing. `open_table` finds the header, checks the whole file once (counting
 its data rows) and refuses a file it cannot use with a Chinese message (`FileRejected`);
-`Table.rows()` re-opens the file and yields the data rows with their real row numbers.
+`Table.rows()` re-opens the file and yields the data rows with their real row numbers. A workbook
+with a list on each of several sheets (one per town) is read as one table over their columns.
 
 Cell values are not interpreted here (the row parser does that): Excel cells keep the type
 calamine gives them (str, int, float, bool, date, datetime, …), CSV cells are str, and a cell
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
@@ -52,10 +53,10 @@ MSG_CORRUPT = "Excel文件已损坏，无法读取（{detail}）。请用Excel�
 MSG_CSV_BROKEN = "CSV文件第{row}行无法解析（{detail}）。请用Excel打开该文件，另存为CSV后重新上传"
 MSG_NO_HEADER = "未找到表头：前30行中没有包含“身份证号”等列名的行。请确认表头行包含 姓名、身份证号 等列名"
 MSG_MISSING = "表头缺少必需的列：{labels}"
-MSG_SEVERAL_SHEETS = (
-    "工作簿中有多个工作表都是儿童名单（{sheets}），一次只能导入一个工作表。"
-    "请把它们复制到同一个工作表（只保留一行表头），或将每个工作表另存为单独的文件后逐个导入"
-)
+# A workbook may hold one list per sheet (one sheet per town is common). Rows of such a file
+# are numbered `sheet index * SHEET_STRIDE + row`: one number says the sheet and the row, and
+# the first sheet's rows keep their own numbers. (An Excel sheet has at most 1,048,576 rows.)
+SHEET_STRIDE = 10_000_000
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -85,23 +86,64 @@ class FileRejected(InvalidInput):
     """The whole file cannot be imported; `message` says why, in Chinese."""
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One sheet's list: how to read its rows again, where they start, and (when the file has
+    several lists) which of its columns fills each column of the table (-1: none)."""
+
+    open_raw: Callable[[], Iterator[list[Any]]]
+    layout: _Layout
+    columns: tuple[int, ...] | None = None
+
+
 @dataclass
 class Table:
-    """A ledger's recognised header and its data rows (read again on each `rows()` call)."""
+    """A ledger's recognised header and its data rows (read again on each `rows()` call). A
+    workbook with a list on each of several sheets is one table: the columns of all its sheets,
+    its rows numbered by sheet (`SHEET_STRIDE`)."""
 
     file_kind: str  # "xlsx" | "xls" | "csv"
-    sheet: str  # sheet name ("" for CSV)
-    header_rows: tuple[int, ...]  # 1-based row numbers of the header (1 or 2 rows)
+    sheet: str  # (first) sheet name ("" for CSV)
+    header_rows: tuple[int, ...]  # 1-based row numbers of the (first sheet's) header (1 or 2 rows)
     headers: list[str]  # header text per column as shown to users
     keys: list[str | None]  # column key per column (columns.match_header), None = not recognised
     total_rows: int  # number of data rows that rows() yields
     encoding: str  # CSV encoding used ("" for Excel)
-    _open_raw: Callable[[], Iterator[list[Any]]] = field(repr=False, compare=False)
-    _layout: _Layout = field(repr=False, compare=False)
+    _parts: tuple[_Part, ...] = field(repr=False, compare=False)
+    sheets: tuple[str, ...] = ()  # the sheets read, when more than one
 
     def rows(self) -> Iterator[tuple[int, list[object]]]:
-        """(1-based row number in the file, cells aligned to `headers`) for each data row."""
-        return _data_rows(self._open_raw(), self._layout, all_str=self.file_kind == "csv")
+        """(row number, cells aligned to `headers`) for each data row: the 1-based row number in
+        the file, or in its sheet plus `SHEET_STRIDE` times the sheet's index (`place`)."""
+        if len(self._parts) == 1:
+            part = self._parts[0]
+            return _data_rows(part.open_raw(), part.layout, all_str=self.file_kind == "csv")
+        return self._sheet_rows()
+
+    def _sheet_rows(self) -> Iterator[tuple[int, list[object]]]:
+        for n, part in enumerate(self._parts):
+            base = n * SHEET_STRIDE
+            columns = part.columns
+            for row_number, row in _data_rows(part.open_raw(), part.layout):
+                if columns is None:
+                    yield base + row_number, row
+                else:
+                    yield base + row_number, [row[i] if i >= 0 else "" for i in columns]
+
+
+def place(row_number: int, sheets: Sequence[str]) -> tuple[str, int]:
+    """(sheet name, row in the sheet) of a row number of `Table.rows()`; the sheet is "" for a
+    file with one list."""
+    if len(sheets) < 2:
+        return "", row_number
+    index, row = divmod(row_number, SHEET_STRIDE)
+    return sheets[index], row
+
+
+def where(row_number: int, sheets: Sequence[str]) -> str:
+    """A row as a user finds it: 第12行, or 工作表“城关镇”第12行."""
+    sheet, row = place(row_number, sheets)
+    return f"工作表“{sheet}”第{row}行" if sheet else f"第{row}行"
 
 
 # --------------------------------------------------------------------------------------------
@@ -680,8 +722,11 @@ def _open_excel(path: Path, kind: str) -> Table:
     incomplete: list[str] | None = None
     header_only = False
     any_content = False
+    found: list[_Found] = []
     with _ExcelReader(), _open_workbook(path, kind) as wb:
         for index in _sheet_order(wb):
+            if found and wb.sheets_metadata[index].visible != SheetVisibleEnum.Visible:
+                break  # a hidden sheet is read only when no visible sheet has a list
             sheet = wb.get_sheet_by_index(index)
             if sheet.start is None:
                 continue
@@ -702,45 +747,82 @@ def _open_excel(path: Path, kind: str) -> Table:
             if total == 0:
                 header_only = True
                 continue
-            others = _other_lists(wb, index)
-            if others:
-                raise FileRejected(
-                    MSG_SEVERAL_SHEETS.format(sheets="、".join(f"“{name}”" for name in [sheet.name, *others]))
-                )
-            return Table(
-                file_kind=kind,
-                sheet=sheet.name,
-                header_rows=tuple(header.top + 1 + i for i in range(2 if header.two_rows else 1)),
-                headers=header.headers,
-                keys=header.keys,
-                total_rows=total,
-                encoding="",
-                _open_raw=partial(_excel_raw_rows, path, kind, index, [sheet]),
-                _layout=layout,
-            )
-    raise _no_table(incomplete, header_only, any_content)
+            found.append(_Found(sheet, header, layout, total, index))
+            if wb.sheets_metadata[index].visible != SheetVisibleEnum.Visible:
+                break
+    if not found:
+        raise _no_table(incomplete, header_only, any_content)
+    first = found[0].header
+    columns: list[tuple[int, ...] | None] = [None]
+    if len(found) == 1:
+        headers, keys = first.headers, first.keys
+    else:
+        headers, keys, columns = _joined_columns([f.header for f in found])
+    return Table(
+        file_kind=kind,
+        sheet=found[0].sheet.name,
+        header_rows=tuple(first.top + 1 + i for i in range(2 if first.two_rows else 1)),
+        headers=headers,
+        keys=keys,
+        total_rows=sum(f.total for f in found),
+        encoding="",
+        _parts=tuple(
+            _Part(partial(_excel_raw_rows, path, kind, f.number, [f.sheet]), f.layout, columns[n])
+            for n, f in enumerate(found)
+        ),
+        sheets=tuple(f.sheet.name for f in found) if len(found) > 1 else (),
+    )
 
 
-def _other_lists(wb: CalamineWorkbook, taken: int) -> list[str]:
-    """The names of the visible worksheets besides `taken` that hold a list of children too (a
-    header with the required columns and a data row): one sheet per town is common."""
-    names = []
-    for index in _sheet_order(wb):
-        meta = wb.sheets_metadata[index]
-        if index == taken or meta.visible != SheetVisibleEnum.Visible:
-            continue
-        sheet = wb.get_sheet_by_index(index)
-        if sheet.start is None:
-            continue
-        merges = _relative_merges(sheet, sheet.start[1])
-        head = list(islice(sheet.iter_rows(), HEADER_SCAN_ROWS + 1))
-        header = _find_header(head, merges)
-        if header is None or _missing_required(header.keys):
-            continue
-        layout = _layout(header, head[header.top : header.top + (2 if header.two_rows else 1)], merges)
-        if next(_data_rows(sheet.iter_rows(), layout), None) is not None:
-            names.append(sheet.name)
-    return names
+class _Found(NamedTuple):
+    """A sheet with a list: the parsed sheet (read once more by the first `rows()`), its header,
+    layout and number of data rows."""
+
+    sheet: Any
+    header: _Header
+    layout: _Layout
+    total: int
+    number: int  # the sheet's index in the workbook
+
+
+def _joined_columns(
+    headers: Sequence[_Header],
+) -> tuple[list[str], list[str | None], list[tuple[int, ...] | None]]:
+    """The columns of a table over several sheets: each recognised column once (by its key,
+    under the first sheet's header text) and each other named column by its text, in the order
+    first seen; and for each sheet, which of its columns fills each of them (-1: none),
+    None when the sheet has exactly these columns."""
+    position: dict[tuple[object, ...], int] = {}
+    names: list[str] = []
+    keys: list[str | None] = []
+    taken: list[list[tuple[int, int]]] = []
+    for header in headers:
+        pairs = []
+        seen: dict[str, int] = {}
+        for i, (name, key) in enumerate(zip(header.headers, header.keys, strict=True)):
+            if key is not None:
+                ident: tuple[object, ...] = ("key", key)
+            elif name:
+                seen[name] = seen.get(name, 0) + 1
+                ident = ("text", name, seen[name])
+            else:
+                continue  # an unnamed column of one sheet: nothing to carry it under
+            j = position.get(ident)
+            if j is None:
+                j = position[ident] = len(names)
+                names.append(name)
+                keys.append(key)
+            pairs.append((j, i))
+        taken.append(pairs)
+    width = len(names)
+    columns: list[tuple[int, ...] | None] = []
+    for header, pairs in zip(headers, taken, strict=True):
+        fill = [-1] * width
+        for j, i in pairs:
+            fill[j] = i
+        same = len(header.headers) == width and fill == list(range(width))
+        columns.append(None if same else tuple(fill))
+    return names, keys, columns
 
 
 def _no_table(incomplete: list[str] | None, header_only: bool, any_content: bool) -> FileRejected:
@@ -846,12 +928,20 @@ def _open_csv(path: Path) -> Table:
             keys=header.keys,
             total_rows=total,
             encoding=encoding,
-            _open_raw=partial(_csv_raw_rows, path, encoding, delimiter),
-            _layout=layout,
+            _parts=(_Part(partial(_csv_raw_rows, path, encoding, delimiter), layout),),
         )
     if _is_big5(path):
         raise FileRejected(MSG_BIG5)
     raise no_table or FileRejected(MSG_ENCODING)
 
 
-__all__ = ["MAX_FILE_BYTES", "FileRejected", "Table", "open_table", "sniff_kind"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "SHEET_STRIDE",
+    "FileRejected",
+    "Table",
+    "open_table",
+    "place",
+    "sniff_kind",
+    "where",
+]

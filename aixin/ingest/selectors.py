@@ -14,7 +14,7 @@ from aixin.accounts.access import (
     duplicate_suspects_visible_to,
     import_batches_visible_to,
 )
-from aixin.ingest.columns import SOURCE_LABELS, import_reason
+from aixin.ingest.columns import SOURCE_LABELS, import_reason, shown_label
 from aixin.ingest.models import BatchStatus, DuplicateSuspect, ImportBatch, ImportRejection, SuspectStatus
 from aixin.registry.models import ChildChange
 
@@ -50,8 +50,12 @@ def batch_list(*, user: Any) -> QuerySet[ImportBatch]:
 
 
 def batch_rejections(batch: ImportBatch, *, limit: int = REJECTIONS_SHOWN) -> list[ImportRejection]:
-    """The first `limit` rejected rows of a batch already read through the scope."""
-    return list(batch.rejections.order_by("row_number", "id")[:limit])
+    """The first `limit` rejected rows of a batch already read through the scope, in the order
+    of the file; the column as the file's header names it (`columns.shown_label`)."""
+    rows = list(batch.rejections.order_by("sheet_index", "row_number", "id")[:limit])
+    for row in rows:
+        row.column = shown_label(batch.kind, row.column)
+    return rows
 
 
 def _suspects(user: Any) -> QuerySet[DuplicateSuspect]:

@@ -217,6 +217,7 @@ def start_file_import(
         stored_path=str(path),
         file_sha256=sha,
         headers=list(table.headers),
+        sheets=list(table.sheets),
         total_rows=table.total_rows,
     )
     audit_log(
@@ -225,7 +226,8 @@ def start_file_import(
         object_type="import_batch",
         object_id=batch.pk,
         region=scope,
-        summary=f"上传{SOURCE_LABELS[source]}数据文件（{table.total_rows}行）{'，试导入' if dry_run else ''}",
+        summary=f"上传{SOURCE_LABELS[source]}数据文件（{table.total_rows}行"
+        f"{f'，{len(table.sheets)}个工作表' if table.sheets else ''}）{'，试导入' if dry_run else ''}",
         request=request,
     )
     if run_now:

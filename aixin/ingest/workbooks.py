@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from aixin.ingest.columns import COLUMNS, COLUMNS_BY_KEY, Column, match_header
+from aixin.ingest.columns import COLUMNS, Column, match_header, shown_label
 from aixin.lib.idnumber import check_character
 from aixin.lib.xlsx_stream import Styled, XlsxStyle, streamed_workbook_bytes
 
@@ -289,7 +289,10 @@ def _grouped(rejections: Iterable[Any]) -> Iterator[tuple[Any, list[str], list[s
     columns: list[str] = []
     reasons: list[str] = []
     for rejection in rejections:
-        if current is not None and rejection.row_number != current.row_number:
+        if current is not None and (rejection.sheet_index, rejection.row_number) != (
+            current.sheet_index,
+            current.row_number,
+        ):
             yield current, columns, reasons
             current, columns, reasons = None, [], []
         if current is None:
@@ -303,18 +306,14 @@ def _grouped(rejections: Iterable[Any]) -> Iterator[tuple[Any, list[str], list[s
 
 
 def _label(batch: Any, name: str) -> str:
-    """A header or column name as the workbook writes it: push batches received before their
-    header was stored in Chinese carry the field keys (id_number), written as the template's
-    labels (身份证号) so that the file can be uploaded again."""
-    if getattr(batch, "kind", "") == "push" and name in COLUMNS_BY_KEY:
-        return COLUMNS_BY_KEY[name].label
-    return name
+    return shown_label(getattr(batch, "kind", ""), name)
 
 
 def _rejection_rows(batch: Any, headers: list[str], text_columns: set[int]) -> Iterator[list[Any]]:
     width = len(headers)
     position = {h: i for i, h in enumerate(headers) if h}
-    rows = batch.rejections.order_by("row_number", "id").iterator(chunk_size=2000)
+    sheets = bool(batch.sheets)
+    rows = batch.rejections.order_by("sheet_index", "row_number", "id").iterator(chunk_size=2000)
     for rejection, names, reasons in _grouped(rows):
         columns = [_label(batch, name) for name in names]
         cells: list[Any] = [("" if c is None else str(c)) for c in (rejection.cells or [])][:width]
@@ -324,27 +323,36 @@ def _rejection_rows(batch: Any, headers: list[str], text_columns: set[int]) -> I
             if i is not None:
                 style = XlsxStyle.ERROR_TEXT if i in text_columns else XlsxStyle.ERROR
                 cells[i] = Styled(cells[i], style)
-        yield [rejection.row_number, *cells, "、".join(columns), "；".join(reasons)]
+        where = [rejection.sheet, rejection.row_number] if sheets else [rejection.row_number]
+        yield [*where, *cells, "、".join(columns), "；".join(reasons)]
 
 
 def rejections_workbook(batch: Any, *, watermark: str = "") -> bytes:
-    """The rejected rows of a batch, one per row of the file: 行号, the original header and
-    cells, 出错列, 原因. No title row: the header is the first row (below the exporter's
-    `watermark`, when given, which the importer skips like a title). Written as a stream: a
-    wholly rejected 100,000-row file stays quick to download."""
+    """The rejected rows of a batch, one per row of the file: 行号 (after 工作表 for a workbook
+    with a list on several sheets), the original header and cells, 出错列, 原因. No title row:
+    the header is the first row (below the exporter's `watermark`, when given, which the
+    importer skips like a title). Written as a stream: a wholly rejected 100,000-row file stays
+    quick to download."""
     headers = [_label(batch, "" if h is None else str(h)) for h in (batch.headers or [])]
     text_columns = {
         i for i, h in enumerate(headers) if match_header(h) in ("id_number", "guardian_phone", "region_code")
     }
+    lead = ["工作表", "行号"] if batch.sheets else ["行号"]
     content, _count = streamed_workbook_bytes(
         title=REJECTIONS_SHEET,
         sheet_name=REJECTIONS_SHEET,
         title_row=False,
-        headers=[Styled(h, XlsxStyle.HEADER) for h in ("行号", *headers, "出错列", "原因")],
+        headers=[Styled(h, XlsxStyle.HEADER) for h in (*lead, *headers, "出错列", "原因")],
         rows=_rejection_rows(batch, headers, text_columns),
-        widths=[8, *(22 if i in text_columns else _width(h) for i, h in enumerate(headers)), 16, 50],
-        text_columns=[i + 1 for i in text_columns],
-        freeze_columns=1,
+        widths=[
+            *([14] if batch.sheets else []),
+            8,
+            *(22 if i in text_columns else _width(h) for i, h in enumerate(headers)),
+            16,
+            50,
+        ],
+        text_columns=[i + len(lead) for i in text_columns],
+        freeze_columns=len(lead),
         watermark=watermark,
     )
     return content

@@ -152,7 +152,7 @@ def test_rejected_records_of_a_push_download_with_the_templates_headers_and_impo
     assert derive.reveal_id_number(child) == bad and child.region == tree.village_a1
 
 
-def test_a_push_batch_stored_with_field_keys_still_downloads_with_the_chinese_headers(tree, users):
+def test_a_push_batch_stored_with_field_keys_still_shows_and_downloads_in_chinese(tree, users, login):
     # Batches pushed before the fix kept the field keys as their header and column names.
     batch = ImportBatch.objects.create(
         source="civil_affairs",
@@ -170,6 +170,9 @@ def test_a_push_batch_stored_with_field_keys_still_downloads_with_the_chinese_he
     rows = sheet_rows(workbooks.rejections_workbook(batch))
     assert rows[0] == ["行号", "姓名", "身份证号", "村(社区)代码", "出错列", "原因"]
     assert rows[1][-2] == "身份证号"
+    page = login(users["city_admin"]).get(reverse("ingest:batch_detail", args=[batch.pk])).content.decode()
+    table = page[page.index('id="rejection-rows"') :]
+    assert "<td>身份证号</td>" in table and "id_number" not in table
 
 
 # --- 2. the batch page names columns in Chinese -------------------------------------------------

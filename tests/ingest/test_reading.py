@@ -318,8 +318,8 @@ def test_the_sheet_with_the_list_is_used_beside_an_instructions_sheet(tmp_path):
     assert rows_of(table) == [(2, ROW_A)]
 
 
-def test_a_workbook_with_a_list_on_each_of_several_sheets_is_refused_naming_them(tmp_path):
-    """One sheet per town is common; importing only the first would drop the others unseen."""
+def test_a_workbook_with_a_list_on_each_of_several_sheets_is_read_as_one_list(tmp_path):
+    """One sheet per town is common; reading only the first would drop the others unseen."""
     path = write_xlsx(
         tmp_path / "名单.xlsx",
         [["填表说明"]],
@@ -330,10 +330,42 @@ def test_a_workbook_with_a_list_on_each_of_several_sheets_is_refused_naming_them
             ("南岩乡", [HEADER], ()),  # a header and no child yet: not a list
         ],
     )
-    message = rejected(path)
-    assert "多个工作表" in message
-    assert "“太泉街道”、“云丰镇”" in message
-    assert "南岩乡" not in message
+    table = open_table(path)
+    assert table.sheets == ("太泉街道", "云丰镇")
+    assert table.total_rows == 2
+    assert table.headers == HEADER
+    rows = rows_of(table)
+    assert [cells for _n, cells in rows] == [ROW_A, ROW_B]
+    assert [reading.where(n, table.sheets) for n, _cells in rows] == [
+        "工作表“太泉街道”第2行",
+        "工作表“云丰镇”第3行",
+    ]
+
+
+def test_sheets_with_their_columns_in_other_orders_fill_the_same_columns(tmp_path):
+    """Each town typed its own sheet: the columns are matched by what they hold, and a column
+    one sheet lacks is blank in its rows."""
+    other_order = ["身份证号码", "姓名", "就读学校", "序号"]
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [HEADER, ROW_A],
+        title="太泉街道",
+        extra_sheets=[("云丰镇", [other_order, ["50010120160506234X", "李小红", "云丰小学", "1"]], ())],
+    )
+    table = open_table(path)
+    assert table.headers == [*HEADER, "就读学校"]
+    rows = rows_of(table)
+    assert rows[0][1] == [*ROW_A, ""]
+    assert rows[1][1] == ["1", "李小红", "50010120160506234X", "", "", "", "云丰小学"]
+    assert reading.place(rows[1][0], table.sheets) == ("云丰镇", 2)
+
+
+def test_a_file_with_one_list_keeps_its_own_row_numbers(tmp_path):
+    table = open_table(write_xlsx(tmp_path / "名单.xlsx", [["花名册"], HEADER, ROW_A]))
+    assert table.sheets == ()
+    [(number, _cells)] = rows_of(table)
+    assert number == 3
+    assert reading.where(number, table.sheets) == "第3行"
 
 
 def test_a_hidden_sheet_is_used_only_when_no_visible_sheet_has_a_header(tmp_path):
