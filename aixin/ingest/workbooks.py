@@ -309,15 +309,35 @@ def _label(batch: Any, name: str) -> str:
     return shown_label(getattr(batch, "kind", ""), name)
 
 
-def _rejection_rows(batch: Any, headers: list[str], text_columns: set[int]) -> Iterator[list[Any]]:
-    width = len(headers)
+# The columns a rejected-rows file adds around the department's own.
+_LEAD = ("工作表", "行号")
+_TAIL = ("出错列", "原因")
+
+
+def _own_columns(headers: list[str]) -> list[int]:
+    """The positions of the batch's columns that are the department's: a rejected-rows file
+    uploaded again still has the 工作表, 行号, 出错列 and 原因 of the file before, which the new
+    file replaces with its own (instead of carrying two of each)."""
+    keep = list(range(len(headers)))
+    if len(headers) > 3 and tuple(headers[-2:]) == _TAIL:
+        lead = 2 if tuple(headers[:2]) == _LEAD else 1 if headers[0] == "行号" else 0
+        if lead:
+            return keep[lead:-2]
+    return keep
+
+
+def _rejection_rows(
+    batch: Any, headers: list[str], keep: list[int], text_columns: set[int]
+) -> Iterator[list[Any]]:
     position = {h: i for i, h in enumerate(headers) if h}
     sheets = bool(batch.sheets)
     rows = batch.rejections.order_by("sheet_index", "row_number", "id").iterator(chunk_size=2000)
     for rejection, names, reasons in _grouped(rows):
         columns = [_label(batch, name) for name in names]
-        cells: list[Any] = [("" if c is None else str(c)) for c in (rejection.cells or [])][:width]
-        cells += [""] * (width - len(cells))
+        original = rejection.cells or []
+        cells: list[Any] = [
+            ("" if i >= len(original) or original[i] is None else str(original[i])) for i in keep
+        ]
         for name in columns:
             i = position.get(name)
             if i is not None:
@@ -334,16 +354,18 @@ def rejections_workbook(batch: Any, *, watermark: str = "") -> bytes:
     importer skips like a title). Written as a stream: a wholly rejected 100,000-row file stays
     quick to download."""
     headers = [_label(batch, "" if h is None else str(h)) for h in (batch.headers or [])]
+    keep = _own_columns(headers)
+    headers = [headers[i] for i in keep]
     text_columns = {
         i for i, h in enumerate(headers) if match_header(h) in ("id_number", "guardian_phone", "region_code")
     }
-    lead = ["工作表", "行号"] if batch.sheets else ["行号"]
+    lead = list(_LEAD) if batch.sheets else ["行号"]
     content, _count = streamed_workbook_bytes(
         title=REJECTIONS_SHEET,
         sheet_name=REJECTIONS_SHEET,
         title_row=False,
-        headers=[Styled(h, XlsxStyle.HEADER) for h in (*lead, *headers, "出错列", "原因")],
-        rows=_rejection_rows(batch, headers, text_columns),
+        headers=[Styled(h, XlsxStyle.HEADER) for h in (*lead, *headers, *_TAIL)],
+        rows=_rejection_rows(batch, headers, keep, text_columns),
         widths=[
             *([14] if batch.sheets else []),
             8,

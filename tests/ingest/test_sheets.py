@@ -160,3 +160,25 @@ def test_a_dry_runs_suspects_on_two_sheets_name_both_sheets(
     suspects = page[page.index('id="dry-run-suspect-rows"') :]
     assert "工作表“龙潭镇”第3行 王小明" in suspects
     assert "本文件工作表“城关镇”第3行 王小明" in suspects
+
+
+def test_a_rejected_rows_file_rejected_again_has_one_row_number_reason_and_sheet_column(
+    tree: Any, admin_a: Any, town_book: Path, login: Any, tmp_path: Path
+) -> None:
+    client = login(admin_a)
+    first = run(town_book, admin_a)
+    exported = tmp_path / "拒绝行.xlsx"
+    exported.write_bytes(
+        workbook_in(post_export(client, reverse("ingest:batch_rejections", args=[first.pk])))
+    )
+    # Uploaded again with the ID number unfixed: refused again, by its row in this file.
+    again = run(exported, admin_a)
+    assert again.rejected_count == 1
+    response = post_export(client, reverse("ingest:batch_rejections", args=[again.pk]))
+    rows = [list(r) for r in openpyxl.load_workbook(io.BytesIO(workbook_in(response))).worksheets[0].values]
+    header_at = next(i for i, r in enumerate(rows) if r[0] == "行号")
+    header = rows[header_at]
+    assert header == ["行号", *HEADER, "出错列", "原因"]
+    [line] = rows[header_at + 1 :]
+    assert line[0] == header_at + 2  # the row in the file uploaded, not in the first one
+    assert line[-2] == "身份证号码" and "校验" in line[-1]
