@@ -35,6 +35,7 @@ from typing import Any, Literal, NamedTuple
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from aixin.ingest.columns import COLUMNS, match_header
+from aixin.lib import idnumber
 from aixin.lib.errors import InvalidInput
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
@@ -57,6 +58,22 @@ MSG_MISSING = "表头缺少必需的列：{labels}"
 # are numbered `sheet index * SHEET_STRIDE + row`: one number says the sheet and the row, and
 # the first sheet's rows keep their own numbers. (An Excel sheet has at most 1,048,576 rows.)
 SHEET_STRIDE = 10_000_000
+
+MSG_SHEET_NOT_A_REGISTER = (
+    "工作簿中有多个工作表都是儿童名单（{sheets}），其中工作表“{sheet}”看起来不是在册儿童名单"
+    "（名称含“{word}”）。请删除该工作表，或只把要导入的工作表另存为单独的文件后导入"
+)
+MSG_SHEETS_OVERLAP = (
+    "工作簿中有多个工作表都是儿童名单（{sheets}），但{first}与{second}有{count}个相同的身份证号（{example}），"
+    "它们看起来不是按乡镇（街道）分开的同一份名单（例如不同年份的名单）。"
+    "请只保留要导入的工作表，或将其另存为单独的文件后导入"
+)
+# Two sheets sharing at least this many ID numbers, and this share of the smaller, are not one
+# register split by town.
+_SHEETS_OVERLAP_MIN = 3
+_SHEETS_OVERLAP_SHARE = 0.2
+# Words in a sheet's name that say its children are not (or no longer) in the register.
+_NOT_A_REGISTER = re.compile(r"退出|注销|销号|删除|作废|迁出|移出|死亡|已满|成年|往年|历史|去年")
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -757,6 +774,7 @@ def _open_excel(path: Path, kind: str) -> Table:
     if len(found) == 1:
         headers, keys = first.headers, first.keys
     else:
+        _check_sheets_are_one_register(found)
         headers, keys, columns = _joined_columns([f.header for f in found])
     return Table(
         file_kind=kind,
@@ -783,6 +801,50 @@ class _Found(NamedTuple):
     layout: _Layout
     total: int
     number: int  # the sheet's index in the workbook
+
+
+def _check_sheets_are_one_register(found: Sequence[_Found]) -> None:
+    """Lists on several sheets are imported together only when they are one register split by
+    town: a sheet named as a list of children who left (已退出, 注销…), or two sheets sharing
+    many ID numbers (last year's list beside this year's), refuse the workbook for a person to
+    say which sheet to import. A few shared ID numbers are typing mistakes: the import refuses
+    those rows, naming the first."""
+    names = "、".join(f"“{f.sheet.name}”" for f in found)
+    for f in found:
+        word = _NOT_A_REGISTER.search(f.sheet.name)
+        if word:
+            raise FileRejected(
+                MSG_SHEET_NOT_A_REGISTER.format(sheets=names, sheet=f.sheet.name, word=word.group())
+            )
+    seen: dict[str, tuple[int, int]] = {}  # ID number → (sheet, row) where first seen
+    shared: dict[tuple[int, int], list[Any]] = {}  # (earlier sheet, sheet) → [count, example]
+    for n, f in enumerate(found):
+        for row_number, row in _data_rows(f.sheet.iter_rows(), f.layout):
+            number = _id_text(row[f.layout.id_col])
+            if len(number) < 15:
+                continue
+            there = seen.setdefault(number, (n, row_number))
+            if there[0] != n:
+                pair = shared.setdefault((there[0], n), [0, (there[1], row_number, number)])
+                pair[0] += 1
+    for (a, b), (count, (row_a, row_b, number)) in shared.items():
+        if count >= max(_SHEETS_OVERLAP_MIN, _SHEETS_OVERLAP_SHARE * min(found[a].total, found[b].total)):
+            raise FileRejected(
+                MSG_SHEETS_OVERLAP.format(
+                    sheets=names,
+                    first=f"工作表“{found[a].sheet.name}”",
+                    second=f"工作表“{found[b].sheet.name}”",
+                    count=count,
+                    example=f"如第{row_a}行与第{row_b}行，{idnumber.mask(number)}",
+                )
+            )
+
+
+def _id_text(value: object) -> str:
+    """An ID-number cell as text to compare (a number in a cell as its digits)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return idnumber.normalise(str(value))
 
 
 def _joined_columns(

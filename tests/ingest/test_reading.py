@@ -360,6 +360,43 @@ def test_sheets_with_their_columns_in_other_orders_fill_the_same_columns(tmp_pat
     assert reading.place(rows[1][0], table.sheets) == ("云丰镇", 2)
 
 
+def _id(n: int) -> str:
+    return f"5001012015030412{n:02d}"  # reading does not check the check character
+
+
+def test_a_sheet_of_children_who_left_beside_the_list_refuses_the_workbook(tmp_path):
+    """Importing it would put children who left back in the register."""
+    path = write_xlsx(
+        tmp_path / "名单.xlsx", [HEADER, ROW_A], title="在册", extra_sheets=[("已退出", [HEADER, ROW_B], ())]
+    )
+    message = rejected(path)
+    assert "工作表“已退出”看起来不是在册儿童名单" in message and "“退出”" in message
+
+
+def test_two_sheets_sharing_most_id_numbers_refuse_the_workbook(tmp_path):
+    """Last year's list beside this year's is not one register split by town."""
+    people = [[str(n), f"童{n}", _id(n), "男", "家长", "13800138000"] for n in range(1, 6)]
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [HEADER, *people],
+        title="2026年",
+        extra_sheets=[("2025年", [["2025年名单"], HEADER, *people[:4]], ())],
+    )
+    message = rejected(path)
+    assert "工作表“2026年”与工作表“2025年”有4个相同的身份证号" in message
+    assert "如第2行与第3行" in message and _id(1) not in message  # masked
+
+
+def test_one_child_on_two_town_sheets_is_left_to_the_import_to_refuse(tmp_path):
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [HEADER, ROW_A, ROW_B],
+        title="城关镇",
+        extra_sheets=[("龙潭镇", [HEADER, [*ROW_B[:1], "李小红", *ROW_B[2:]]], ())],
+    )
+    assert open_table(path).total_rows == 3
+
+
 def test_a_file_with_one_list_keeps_its_own_row_numbers(tmp_path):
     table = open_table(write_xlsx(tmp_path / "名单.xlsx", [["花名册"], HEADER, ROW_A]))
     assert table.sheets == ()
