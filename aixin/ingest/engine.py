@@ -56,7 +56,7 @@ from aixin.lib import bulk
 from aixin.lib.crypto import pinned_keyring
 from aixin.regions.models import Region, RegionLevel
 from aixin.registry import derive, rules
-from aixin.registry.models import Child, ChildChange, ChildStatus, Guardian, ParentCondition
+from aixin.registry.models import Child, ChildChange, ChildStatus, ClosedAs, Guardian, ParentCondition
 from aixin.registry.services import snapshot
 
 CHUNK = 1000
@@ -64,17 +64,6 @@ ANALYZE_FROM_ROWS = 20_000  # rows created or updated by a batch
 ID_BLOCK = 10_000  # child ids fetched from the sequence at once
 DRY_RUN_SUSPECTS_KEPT = 200  # duplicate suspects of a dry run described on its batch
 
-# A record closed as a duplicate: the reason written by the 同一儿童 decision
-# (services.decide_suspect) or by a person closing it by hand.
-DUPLICATE_WORDS = ("同一儿童", "重复")
-# What a closing reason (free text) says, as the 儿童状态 a department row may state
-# (columns.STATUS_WORDS): a row stating the same closing is taken as before.
-CLOSING_WORDS: dict[str, tuple[str, ...]] = {
-    "moved_away": ("迁出", "迁往", "迁至", "外迁", "搬迁", "搬离"),
-    "dead": ("死亡", "已故", "去世", "病故", "身故", "离世"),
-    "parents_returned": ("返乡",),
-    "not_eligible": ("不再符合", "不符合"),
-}
 # How a record left the register, by its status.
 LEFT_AS: dict[str, str] = {
     ChildStatus.CLOSED: "退出台账",
@@ -134,6 +123,7 @@ class _Record:
 
     pk: int
     status: str
+    closed_as: str  # registry.models.ClosedAs
     closed_reason: str
     closed_at: datetime.datetime | None
     region_id: int
@@ -147,22 +137,17 @@ class _Record:
 
     @property
     def duplicate(self) -> bool:
-        """Closed as a duplicate of another record."""
-        return self.status == ChildStatus.CLOSED and is_duplicate_closing(self.closed_reason)
-
-
-def is_duplicate_closing(reason: str) -> bool:
-    """Whether a closing reason says the record was a duplicate of another (同一儿童)."""
-    return any(word in reason for word in DUPLICATE_WORDS)
-
-
-def closing_statuses(reason: str) -> set[str]:
-    """The 儿童状态 values (moved_away, dead, …) a closing reason states."""
-    return {status for status, words in CLOSING_WORDS.items() if any(w in reason for w in words)}
+        """Closed as a duplicate of another record (by the 同一儿童 decision or by hand)."""
+        return self.status == ChildStatus.CLOSED and self.closed_as == ClosedAs.DUPLICATE
 
 
 def left_register_reason(
-    status: str, closed_at: datetime.datetime | None, closed_reason: str, *, duplicate_of: bool = False
+    status: str,
+    closed_at: datetime.datetime | None,
+    closed_reason: str,
+    closed_as: str,
+    *,
+    duplicate_of: bool = False,
 ) -> str:
     """Why a row for a child no longer in the register is not imported, for the uploader:
     when and why the child left, and that a person must restore the record first."""
@@ -170,7 +155,7 @@ def left_register_reason(
     left = LEFT_AS.get(status, "退出台账")
     why = f"（{closed_reason}）" if closed_reason else ""
     who = "该儿童的档案已作为重复记录并入另一份档案，该档案" if duplicate_of else "该儿童"
-    if "moved_away" in closing_statuses(closed_reason):
+    if closed_as == ClosedAs.MOVED_AWAY:
         then = "如儿童已回到本地，请先在儿童档案中恢复后再导入"
     else:
         then = "如该儿童应重新纳入台账，请先由工作人员在儿童档案中恢复后再导入"
@@ -192,6 +177,7 @@ def _records(pks: Iterable[int]) -> dict[int, _Record]:
     fields = (
         "pk",
         "status",
+        "closed_as",
         "closed_reason",
         "closed_at",
         "region_id",
@@ -512,10 +498,14 @@ class Engine:
             stated = str(row.parsed.values.get("child_status") or "")
             ended_ok = not target.active
             if ended_ok and not (
-                target.status == ChildStatus.CLOSED and stated in closing_statuses(target.closed_reason)
+                target.status == ChildStatus.CLOSED and stated and stated == target.closed_as
             ):
                 reason = left_register_reason(
-                    target.status, target.closed_at, target.closed_reason, duplicate_of=target is not record
+                    target.status,
+                    target.closed_at,
+                    target.closed_reason,
+                    target.closed_as,
+                    duplicate_of=target is not record,
                 )
                 self._reject(row_number, cells, self.id_header, reason)
                 continue
@@ -723,7 +713,9 @@ class Engine:
             child = children[child_pk]
             if child.status != ChildStatus.ACTIVE and not ended_ok:
                 # Closed by a person while the batch waited for the lock.
-                reason = left_register_reason(child.status, child.closed_at, child.closed_reason)
+                reason = left_register_reason(
+                    child.status, child.closed_at, child.closed_reason, child.closed_as
+                )
                 self._reject(parsed.row_number, cells, self.id_header, reason)
                 continue
             mark = len(changes)

@@ -495,6 +495,7 @@ def decide_suspect(
     *, actor: Any, suspect_id: Any, decision: str, note: str, request: HttpRequest | None = None
 ) -> DuplicateSuspect:
     """A person decides whether two records are one child. "same" closes the newer record."""
+    from aixin.registry.models import ClosedAs
     from aixin.registry.services import child_close
 
     _require_importer(actor)
@@ -511,7 +512,13 @@ def decide_suspect(
         reason = f"与{other.name}（{other.id_number_masked}）为同一儿童（重复记录）"
         if note:
             reason = f"{reason}：{note}"
-        child_close(actor=actor, child_id=suspect.child_id, reason=reason[:300], request=request)
+        child_close(
+            actor=actor,
+            child_id=suspect.child_id,
+            reason=reason[:300],
+            closed_as=ClosedAs.DUPLICATE,
+            request=request,
+        )
     suspect.status = decision
     suspect.note = note
     suspect.decided_by = actor

@@ -14,6 +14,7 @@ from aixin.regions.widgets import VillagePickerField
 from aixin.registry.models import (
     CareTier,
     ChildStatus,
+    ClosedAs,
     GuardianshipType,
     HouseholdType,
     Parent,
@@ -232,12 +233,20 @@ class TierOverrideForm(forms.Form):
 
 
 class CloseForm(forms.Form):
+    closed_as = forms.ChoiceField(label=_("退出类型"), choices=[("", _("请选择")), *ClosedAs.choices])
     reason = forms.CharField(
         label=_("退出原因"),
         max_length=300,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("如：迁出本市、父母返乡、不再符合条件"),
+        help_text=_("如：随父母迁往成都市、经村委会核实父母已返乡。选择“其他”时必填"),
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("closed_as") == ClosedAs.OTHER and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("退出类型为“其他”时，请写明退出原因"))
+        return data
 
 
 class ReopenForm(forms.Form):

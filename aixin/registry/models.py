@@ -37,6 +37,34 @@ class ChildStatus(models.TextChoices):
     CLOSED = "closed", _("已退出")
 
 
+class ClosedAs(models.TextChoices):
+    """Why a record left the register (退出类型); the first four are also the 儿童状态 a
+    department's row may state (ingest.columns.STATUS_WORDS)."""
+
+    MOVED_AWAY = "moved_away", _("迁出本地")
+    PARENTS_RETURNED = "parents_returned", _("父母返乡")
+    NOT_ELIGIBLE = "not_eligible", _("不再符合条件")
+    DEAD = "dead", _("死亡")
+    DUPLICATE = "duplicate", _("重复记录（同一儿童）")
+    OTHER = "other", _("其他")
+
+
+# What a free-text closing reason says, for records closed before 退出类型 was asked and for
+# callers that give only a reason: the first kind whose words the reason contains.
+CLOSED_AS_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (ClosedAs.DUPLICATE, ("同一儿童", "重复")),
+    (ClosedAs.MOVED_AWAY, ("迁出", "迁往", "迁至", "外迁", "搬迁", "搬离")),
+    (ClosedAs.DEAD, ("死亡", "已故", "去世", "病故", "身故", "离世")),
+    (ClosedAs.PARENTS_RETURNED, ("返乡",)),
+    (ClosedAs.NOT_ELIGIBLE, ("不再符合", "不符合")),
+)
+
+
+def closed_as_of(reason: str) -> str:
+    """The 退出类型 a free-text closing reason states (OTHER when none)."""
+    return next((kind for kind, words in CLOSED_AS_WORDS if any(w in reason for w in words)), ClosedAs.OTHER)
+
+
 class HouseholdType(models.TextChoices):
     RURAL = "rural", _("农业户口")
     URBAN = "urban", _("非农业户口")
@@ -136,6 +164,7 @@ class Child(models.Model):
     status = models.CharField(
         _("状态"), max_length=20, choices=ChildStatus.choices, default=ChildStatus.ACTIVE
     )
+    closed_as = models.CharField(_("退出类型"), max_length=20, choices=ClosedAs.choices, blank=True)
     closed_reason = models.CharField(_("退出原因"), max_length=300, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Free text that may describe health, family or justice matters, encrypted: see `notes`.

@@ -30,6 +30,7 @@ from aixin.registry.models import (
     Child,
     ChildChange,
     ChildStatus,
+    ClosedAs,
     Guardian,
     GuardianshipType,
     HouseholdType,
@@ -37,6 +38,7 @@ from aixin.registry.models import (
     ParentCondition,
     ParentConditionKind,
     SchoolStage,
+    closed_as_of,
 )
 from aixin.registry.rules import Condition
 
@@ -492,14 +494,28 @@ def child_override_tier(
 
 
 @transaction.atomic
-def child_close(*, actor: Any, child_id: Any, reason: str, request: HttpRequest | None = None) -> Child:
-    """Close a child's record with a reason (R-3.6). Records are never deleted."""
+def child_close(
+    *,
+    actor: Any,
+    child_id: Any,
+    reason: str = "",
+    closed_as: str = "",
+    request: HttpRequest | None = None,
+) -> Child:
+    """Close a child's record with its 退出类型 and a reason (R-3.6). Records are never deleted.
+    The reason may be left out for a type other than 其他 (the type is the reason); a caller that
+    gives only a reason gets the type the reason states (`closed_as_of`)."""
     from aixin.pairing.models import OPEN_STATUSES
 
     _require_manager(actor)
     reason = (reason or "").strip()
-    if not reason:
+    if closed_as and closed_as not in ClosedAs.values:
+        raise InvalidInput("退出类型无效", field="closed_as")
+    if not reason and closed_as in ("", ClosedAs.OTHER):
         raise InvalidInput("请填写退出原因（如迁出本市、父母返乡、不再符合条件）", field="reason")
+    kind = ClosedAs(closed_as or closed_as_of(reason))
+    label = str(kind.label)
+    reason = reason or label
     child = _locked_child(actor, child_id)
     if child.status == ChildStatus.CLOSED:
         raise Conflict("该儿童已退出台账，无需重复操作")
@@ -511,6 +527,7 @@ def child_close(*, actor: Any, child_id: Any, reason: str, request: HttpRequest 
         )
     before = {"status": child.get_status_display(), "closed_reason": child.closed_reason}
     child.status = ChildStatus.CLOSED
+    child.closed_as = kind
     child.closed_reason = reason[:300]
     child.closed_at = timezone.now()
     child.version = F("version") + 1
@@ -531,14 +548,14 @@ def child_close(*, actor: Any, child_id: Any, reason: str, request: HttpRequest 
                 child=child,
                 field="closed_reason",
                 old_value=before["closed_reason"],
-                new_value=child.closed_reason,
+                new_value=reason if reason == label else f"{label}：{child.closed_reason}",
                 reason=reason[:300],
                 changed_by=actor,
                 source="manual",
             ),
         ]
     )
-    _audit(actor, AuditAction.TRANSITION, child, f"儿童退出台账：{reason}", request)
+    _audit(actor, AuditAction.TRANSITION, child, f"儿童退出台账（{label}）：{reason}", request)
     from aixin.alerts.services import resolve_satisfied
 
     resolve_satisfied(children=[child.pk])  # alerts about a child who left the register close
@@ -563,6 +580,7 @@ def child_reopen(*, actor: Any, child_id: Any, reason: str, request: HttpRequest
         **_snapshot_derived(child),
     }
     child.status = ChildStatus.ACTIVE
+    child.closed_as = ""
     child.closed_reason = ""
     child.closed_at = None
     _rederive(child)

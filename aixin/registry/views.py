@@ -441,7 +441,11 @@ def child_tier_override(request: HttpRequest, pk: int) -> HttpResponse:
 def child_close(request: HttpRequest, pk: int) -> HttpResponse:
     def act(child: Child, form: CloseForm) -> None:
         services.child_close(
-            actor=request.user, child_id=child.pk, reason=form.cleaned_data["reason"], request=request
+            actor=request.user,
+            child_id=child.pk,
+            reason=form.cleaned_data["reason"],
+            closed_as=form.cleaned_data["closed_as"],
+            request=request,
         )
 
     return _simple_form_page(

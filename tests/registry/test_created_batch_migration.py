@@ -10,8 +10,6 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from aixin.registry.models import Child, ChildChange
-
 BEFORE = ("registry", "0008_child_source_hashes")
 AFTER = ("registry", "0009_child_created_batch")
 # The import batches of that time: later ingest migrations add columns the old models lack.
@@ -57,7 +55,10 @@ def test_a_created_history_row_becomes_the_childs_batch_and_comes_back_on_revers
     history.create(child_id=imported, field="school", new_value="一小", batch_id=batch.pk)
     history.create(child_id=manual, field="name", new_value="王小花2", source="manual")
 
-    MigrationExecutor(connection).migrate([AFTER, INGEST_THEN])
+    executor = MigrationExecutor(connection)
+    executor.migrate([AFTER, INGEST_THEN])
+    then = executor.loader.project_state([AFTER, INGEST_THEN]).apps  # later migrations add columns
+    Child, ChildChange = then.get_model("registry", "Child"), then.get_model("registry", "ChildChange")
     assert Child.objects.get(pk=imported).created_batch_id == batch.pk
     assert Child.objects.get(pk=manual).created_batch_id is None
     assert sorted(ChildChange.objects.values_list("field", flat=True)) == ["name", "school"]
