@@ -51,6 +51,7 @@ def _ended(
     ended_at = NOW - datetime.timedelta(days=round(365.25 * years_ago))
     Child.objects.filter(pk=child.pk).update(
         status=status,
+        closed_as="moved_away" if status == "closed" else "",
         closed_reason="迁往成都市投奔母亲",
         closed_at=ended_at if closed_at else None,
         updated_at=ended_at,
@@ -83,6 +84,7 @@ def test_a_child_closed_longer_than_the_retention_keeps_only_initial_birth_year_
     assert child.minimised_at == NOW
     # Kept for statistics.
     assert child.sex == "M"
+    assert child.closed_as == "moved_away"  # why children leave, counted without who
     assert child.status == ChildStatus.CLOSED
     guardian = Guardian.objects.get(child=child)
     assert (guardian.name, guardian.phone_encrypted, guardian.phone_index, guardian.phone_masked) == (
