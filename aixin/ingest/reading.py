@@ -63,17 +63,33 @@ MSG_SHEET_NOT_A_REGISTER = (
     "工作簿中有多个工作表都是儿童名单（{sheets}），其中工作表“{sheet}”看起来不是在册儿童名单"
     "（名称含“{word}”）。请删除该工作表，或只把要导入的工作表另存为单独的文件后导入"
 )
-MSG_SHEETS_OVERLAP = (
-    "工作簿中有多个工作表都是儿童名单（{sheets}），但{first}与{second}有{count}个相同的身份证号（{example}），"
-    "它们看起来不是按乡镇（街道）分开的同一份名单（例如不同年份的名单）。"
-    "请只保留要导入的工作表，或将其另存为单独的文件后导入"
+MSG_SHEETS_YEARS = (
+    "工作簿中有多个工作表都是儿童名单（{sheets}），名称中的年份不同（{years}），看起来是不同年份的名单。"
+    "请只保留要导入的那一年的工作表，或将其另存为单独的文件后导入"
 )
-# Two sheets sharing at least this many ID numbers, and this share of the smaller, are not one
-# register split by town.
-_SHEETS_OVERLAP_MIN = 3
+MSG_SHEETS_OVERLAP = (
+    "工作簿中有多个工作表都是儿童名单（{sheets}），但工作表“{first}”与“{second}”有{count}名儿童的身份证号相同"
+    "（如“{first}”第{row_a}行与“{second}”第{row_b}行{who}），它们看起来不是按乡镇（街道）分开的同一份名单"
+    "（例如不同年份的名单）。请只保留要导入的工作表，或将其另存为单独的文件后导入"
+)
+MSG_SHEETS_SUMMARY = (
+    "工作簿中有多个工作表都是儿童名单（{sheets}），工作表“{summary}”与“{other}”有{count}名儿童的身份证号相同，"
+    "“{summary}”看起来是其他工作表的汇总。请删除汇总表，或只导入汇总表（将其另存为单独的文件）"
+)
+_WHY_NO_HEADER = "前30行中没有包含“身份证号”等列名的表头"
+MSG_SHEET_UNREADABLE = (
+    "工作表“{sheet}”中有身份证号，看起来也是儿童名单，但无法读取：{why}。"
+    "为免漏导，整个文件未导入：请修改该工作表的表头，或删除该工作表后重新上传"
+)
+# Two sheets sharing this share of the smaller one's children, and at least two, are not one
+# register split by town; fewer are typing mistakes, refused row by row by the import.
 _SHEETS_OVERLAP_SHARE = 0.2
 # Words in a sheet's name that say its children are not (or no longer) in the register.
-_NOT_A_REGISTER = re.compile(r"退出|注销|销号|删除|作废|迁出|移出|死亡|已满|成年|往年|历史|去年")
+_NOT_A_REGISTER = re.compile(r"退出|注销|销号|删除|作废|迁出|移出|死亡|已满|成年|往年|历史|去年|上年|上一年")
+_SUMMARY = re.compile(r"汇总|总表|全部|全县|全区|合计")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# A cell holding an 18-character ID number (as text or as an Excel number).
+_ID_CELL = re.compile(r"(?<![\dXx])\d{17}[\dXx](?![\dXx])")
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -740,6 +756,7 @@ def _open_excel(path: Path, kind: str) -> Table:
     header_only = False
     any_content = False
     found: list[_Found] = []
+    unreadable: list[tuple[str, str]] = []  # visible sheets that hold children but cannot be read
     with _ExcelReader(), _open_workbook(path, kind) as wb:
         for index in _sheet_order(wb):
             if found and wb.sheets_metadata[index].visible != SheetVisibleEnum.Visible:
@@ -752,12 +769,17 @@ def _open_excel(path: Path, kind: str) -> Table:
             head = list(islice(sheet.iter_rows(), HEADER_SCAN_ROWS + 1))
             if sheet.height > len(head) or any(_text(v) for row in head for v in row):
                 any_content = True
+            visible = wb.sheets_metadata[index].visible == SheetVisibleEnum.Visible
             header = _find_header(head, merges)
             if header is None:
+                if visible and _holds_children(head):
+                    unreadable.append((sheet.name, _WHY_NO_HEADER))
                 continue
             missing = _missing_required(header.keys)
             if missing:
                 incomplete = incomplete or missing
+                if visible and _holds_children(head):
+                    unreadable.append((sheet.name, MSG_MISSING.format(labels="、".join(missing))))
                 continue
             layout = _layout(header, head[header.top : header.top + (2 if header.two_rows else 1)], merges)
             total = sum(1 for _ in _data_rows(sheet.iter_rows(), layout))
@@ -769,6 +791,9 @@ def _open_excel(path: Path, kind: str) -> Table:
                 break
     if not found:
         raise _no_table(incomplete, header_only, any_content)
+    if unreadable:
+        sheet_name, why = unreadable[0]
+        raise FileRejected(MSG_SHEET_UNREADABLE.format(sheet=sheet_name, why=why))
     first = found[0].header
     columns: list[tuple[int, ...] | None] = [None]
     if len(found) == 1:
@@ -803,12 +828,28 @@ class _Found(NamedTuple):
     number: int  # the sheet's index in the workbook
 
 
+def _holds_children(head: Sequence[Sequence[object]]) -> bool:
+    """Whether the top of a sheet has ID numbers on two rows or more: a list of children (an
+    instructions sheet has one example at most, a code sheet none)."""
+    rows = 0
+    for row in head:
+        for value in row:
+            if (isinstance(value, int | float) and not isinstance(value, bool) and value >= 1e16) or (
+                isinstance(value, str) and _ID_CELL.search(value.replace(" ", ""))
+            ):
+                rows += 1
+                break
+        if rows >= 2:
+            return True
+    return False
+
+
 def _check_sheets_are_one_register(found: Sequence[_Found]) -> None:
     """Lists on several sheets are imported together only when they are one register split by
-    town: a sheet named as a list of children who left (已退出, 注销…), or two sheets sharing
-    many ID numbers (last year's list beside this year's), refuse the workbook for a person to
-    say which sheet to import. A few shared ID numbers are typing mistakes: the import refuses
-    those rows, naming the first."""
+    town. A sheet named as a list of children who left (已退出, 注销…), sheets of different
+    years (2025年, 2026年), or two sheets sharing many children (last year's list, a 汇总 of the
+    others) refuse the workbook, for a person to say which sheet to import. A few children on
+    two sheets are typing mistakes: the import refuses those rows, naming the first."""
     names = "、".join(f"“{f.sheet.name}”" for f in found)
     for f in found:
         word = _NOT_A_REGISTER.search(f.sheet.name)
@@ -816,28 +857,44 @@ def _check_sheets_are_one_register(found: Sequence[_Found]) -> None:
             raise FileRejected(
                 MSG_SHEET_NOT_A_REGISTER.format(sheets=names, sheet=f.sheet.name, word=word.group())
             )
-    seen: dict[str, tuple[int, int]] = {}  # ID number → (sheet, row) where first seen
+    years = sorted({y for f in found for y in _YEAR.findall(f.sheet.name)})
+    if len(years) > 1:
+        raise FileRejected(MSG_SHEETS_YEARS.format(sheets=names, years="、".join(years)))
+    seen: dict[str, tuple[int, int, str]] = {}  # ID number → (sheet, row, name) where first seen
     shared: dict[tuple[int, int], list[Any]] = {}  # (earlier sheet, sheet) → [count, example]
     for n, f in enumerate(found):
+        name_col = f.header.keys.index("name") if "name" in f.header.keys else -1
         for row_number, row in _data_rows(f.sheet.iter_rows(), f.layout):
             number = _id_text(row[f.layout.id_col])
             if len(number) < 15:
                 continue
-            there = seen.setdefault(number, (n, row_number))
+            name = _text(row[name_col]) if name_col >= 0 else ""
+            there = seen.setdefault(number, (n, row_number, name))
             if there[0] != n:
-                pair = shared.setdefault((there[0], n), [0, (there[1], row_number, number)])
+                pair = shared.setdefault((there[0], n), [0, (there[1], row_number, name)])
                 pair[0] += 1
-    for (a, b), (count, (row_a, row_b, number)) in shared.items():
-        if count >= max(_SHEETS_OVERLAP_MIN, _SHEETS_OVERLAP_SHARE * min(found[a].total, found[b].total)):
+    for (a, b), (count, (row_a, row_b, name)) in shared.items():
+        smaller = min(found[a].total, found[b].total)
+        if count < 2 or count < _SHEETS_OVERLAP_SHARE * smaller:
+            continue
+        first, second = found[a].sheet.name, found[b].sheet.name
+        summary = next((s for s in (first, second) if _SUMMARY.search(s)), None)
+        if summary is not None:
+            other = second if summary == first else first
             raise FileRejected(
-                MSG_SHEETS_OVERLAP.format(
-                    sheets=names,
-                    first=f"工作表“{found[a].sheet.name}”",
-                    second=f"工作表“{found[b].sheet.name}”",
-                    count=count,
-                    example=f"如第{row_a}行与第{row_b}行，{idnumber.mask(number)}",
-                )
+                MSG_SHEETS_SUMMARY.format(sheets=names, summary=summary, other=other, count=count)
             )
+        raise FileRejected(
+            MSG_SHEETS_OVERLAP.format(
+                sheets=names,
+                first=first,
+                second=second,
+                count=count,
+                row_a=row_a,
+                row_b=row_b,
+                who=f"的{name}" if name else "",
+            )
+        )
 
 
 def _id_text(value: object) -> str:

@@ -379,12 +379,63 @@ def test_two_sheets_sharing_most_id_numbers_refuse_the_workbook(tmp_path):
     path = write_xlsx(
         tmp_path / "名单.xlsx",
         [HEADER, *people],
-        title="2026年",
-        extra_sheets=[("2025年", [["2025年名单"], HEADER, *people[:4]], ())],
+        title="今年",
+        extra_sheets=[("上次", [["名单"], HEADER, *people[:4]], ())],
     )
     message = rejected(path)
-    assert "工作表“2026年”与工作表“2025年”有4个相同的身份证号" in message
-    assert "如第2行与第3行" in message and _id(1) not in message  # masked
+    assert "工作表“今年”与“上次”有4名儿童的身份证号相同" in message
+    assert "如“今年”第2行与“上次”第3行的童1" in message and _id(1) not in message
+
+
+def test_two_small_sheets_of_the_same_children_refuse_the_workbook(tmp_path):
+    people = [[str(n), f"童{n}", _id(n), "男", "家长", "13800138000"] for n in range(1, 3)]
+    path = write_xlsx(
+        tmp_path / "名单.xlsx", [HEADER, *people], title="甲", extra_sheets=[("乙", [HEADER, *people], ())]
+    )
+    assert "有2名儿童的身份证号相同" in rejected(path)
+
+
+def test_sheets_named_by_different_years_refuse_the_workbook(tmp_path):
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [HEADER, ROW_A],
+        title="2026年",
+        extra_sheets=[("2025年", [HEADER, ROW_B], ())],
+    )
+    message = rejected(path)
+    assert "名称中的年份不同（2025、2026）" in message
+
+
+def test_a_summary_sheet_beside_the_town_sheets_is_named_as_such(tmp_path):
+    people = [[str(n), f"童{n}", _id(n), "男", "家长", "13800138000"] for n in range(1, 7)]
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [HEADER, *people],
+        title="全县汇总",
+        extra_sheets=[("城关镇", [HEADER, *people[:3]], ()), ("龙潭镇", [HEADER, *people[3:]], ())],
+    )
+    assert "“全县汇总”看起来是其他工作表的汇总" in rejected(path)
+
+
+def test_a_town_sheet_that_cannot_be_read_refuses_the_workbook_naming_it(tmp_path):
+    """Importing the readable sheets alone would drop that town's children unseen."""
+    unknown_id = ["序号", "姓名", "身份证编号", "性别"]
+    no_name = ["序号", "儿童", "身份证号", "性别"]
+    for header, why in (
+        (unknown_id, "前30行中没有包含“身份证号”等列名的表头"),
+        (no_name, "表头缺少必需的列：姓名"),
+    ):
+        path = write_xlsx(
+            tmp_path / "名单.xlsx",
+            [HEADER, ROW_A],
+            title="太泉街道",
+            extra_sheets=[("中岩镇", [header, ROW_A[:4], ROW_B[:4]], ())],
+        )
+        message = rejected(path)
+        assert (
+            message.startswith("工作表“中岩镇”中有身份证号，看起来也是儿童名单，但无法读取：")
+            and why in message
+        )
 
 
 def test_one_child_on_two_town_sheets_is_left_to_the_import_to_refuse(tmp_path):
