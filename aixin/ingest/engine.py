@@ -838,6 +838,8 @@ class Engine:
             extra.append(("parent_condition", f"{label}：{old}", f"{label}：{new}"))
             sources[key] = source
 
+        self._merge_notes(child, values)
+
         rule_conds = [
             rules.Condition(
                 parent=c.parent,
@@ -872,6 +874,19 @@ class Engine:
         for name, old, new in extra:
             changes.append(self.builder.change(child.pk, name, old, new, now))
         return True
+
+    def _merge_notes(self, child: Child, values: dict[str, Any]) -> None:
+        """A department's 备注 about a known child (a new court case, a hospital stay) is added
+        to the child's notes as a dated line with its source, unless the notes already say it.
+        Staff's own notes are kept: no source overwrites them."""
+        said = str(values.get("notes") or "").strip()
+        if not said:
+            return
+        notes = child.notes
+        if said in notes:
+            return
+        line = f"{self.today.isoformat()} {self.source_label}：{said}"
+        child.notes = f"{notes}\n{line}" if notes else line
 
     def _merge_guardian(
         self, child: Child, values: dict[str, Any], now: datetime.datetime

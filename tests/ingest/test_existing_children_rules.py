@@ -262,3 +262,54 @@ def test_a_dry_run_lists_the_duplicate_suspects_it_counts(tree, admin_a, tmp_pat
     assert reverse("registry:child_detail", args=[known.pk]) in suspects
     assert "第4行 王小明" in suspects and "本文件第3行 王小明" in suspects
     assert "正式导入后" in suspects
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. A department's 备注 about a known child
+
+
+def test_a_new_court_case_in_the_notes_is_added_and_asks_for_a_new_risk_review(tree, admin_a, tmp_path):
+    from aixin.alerts.models import AlertStatus
+
+    run(write_csv(tmp_path / "a.csv", [row(21, tree.village_a1, name="黄子涵")]), admin_a)
+    child = by_id(ident(21))
+    header = ["身份证号", "姓名", "备注"]
+    first = run(
+        write_csv(tmp_path / "c1.csv", [[ident(21), "黄子涵", "2026年盗窃案"]], header=header),
+        admin_a,
+        source="court",
+    )
+    assert first.counts["updated"] == 1
+    review = Alert.objects.get(child=child, kind=AlertKind.RISK_REVIEW)
+    Alert.objects.filter(pk=review.pk).update(status=AlertStatus.RESOLVED)
+
+    new_case = write_csv(
+        tmp_path / "c2.csv", [[ident(21), "黄子涵", "2026年11月新立案：故意伤害"]], header=header
+    )
+    second = run(new_case, admin_a, source="court")
+
+    assert second.counts["updated"] == 1
+    child.refresh_from_db()
+    today = timezone.localdate().isoformat()
+    # Cells are read with full-width punctuation made half-width.
+    assert child.notes.splitlines() == [
+        f"{today} 法院：2026年盗窃案",
+        f"{today} 法院：2026年11月新立案:故意伤害",
+    ]
+    assert Alert.objects.filter(child=child, kind=AlertKind.RISK_REVIEW, status="open").count() == 1
+    notes_change = ChildChange.objects.get(batch=second, field="notes")
+    assert "故意伤害" not in notes_change.new_value  # the history says that the notes changed, not what
+    # The same record again: nothing new to review.
+    again = run(new_case, admin_a, source="court")
+    assert again.counts["unchanged"] == 1
+    assert Alert.objects.filter(child=child, kind=AlertKind.RISK_REVIEW).count() == 2
+
+
+def test_notes_a_department_already_sent_or_staff_wrote_are_not_added_twice(tree, admin_a, tmp_path):
+    with_note = [*row(22, tree.village_a1), "奶奶患病，需关注"]
+    header = [*HEADER, "备注"]
+    run(write_csv(tmp_path / "a.csv", [with_note], header=header), admin_a)
+    with_note[9] = "城关小学"  # another change in the same row, the note unchanged
+    run(write_csv(tmp_path / "b.csv", [with_note], header=header), admin_a)
+    child = by_id(ident(22))
+    assert (child.notes, child.school) == ("奶奶患病,需关注", "城关小学")
