@@ -181,7 +181,7 @@ def _close(
     if not text:
         raise InvalidInput(f"请填写{verb}说明（如已电话核实、已结对、已上报）", field="resolution")
     if alert.status != AlertStatus.OPEN:
-        raise Conflict(f"该预警已{alert.get_status_display()}，无需重复操作")
+        raise Conflict(f"该预警{alert.get_status_display()}，无需重复操作")
     alert.status = status
     alert.resolution = text[:300]
     alert.resolved_by = actor

@@ -185,6 +185,8 @@ def start_file_import(
     stored: Path | None = None
     if isinstance(upload, (str, Path)):
         path = Path(upload)
+        if path.is_dir():
+            raise FileRejected(f"这是一个文件夹，不是数据文件：{path}")
         if not path.is_file():
             raise FileRejected(f"找不到文件：{path}")
         file_name = file_name or path.name

@@ -285,6 +285,41 @@ def test_the_command_prints_one_json_object_with_the_counts(tree, tmp_path, caps
     assert ImportBatch.objects.get().pk == out["batch"]
 
 
+def test_the_command_prints_one_json_object_for_a_refused_file_too(tree, tmp_path, capsys):
+    from django.core.management.base import CommandError
+
+    empty = tmp_path / "空.csv"
+    empty.write_bytes(b"")
+    for path, said in ((empty, "文件是空的"), (tmp_path, "这是一个文件夹")):
+        with pytest.raises(CommandError):
+            call_command("import-children", str(path), "--source", "civil_affairs", "--json")
+        out = json.loads(capsys.readouterr().out)
+        assert (out["batch"], out["status"]) == (None, "refused") and said in out["error"]
+    assert ImportBatch.objects.count() == 0
+
+
+def test_the_command_names_the_sheet_of_each_rejected_row(tree, users, tmp_path, capsys):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "城关镇"
+    bad = row(2, tree.village_a1)
+    bad[2] = "500101201503041230"  # wrong check character
+    for name, rows in (
+        ("城关镇", [row(1, tree.village_a1), bad]),
+        ("龙潭镇", [row(3, tree.village_a1), bad]),
+    ):
+        ws = wb[name] if name in wb.sheetnames else wb.create_sheet(name)
+        ws.append(HEADER)
+        for cells in rows:
+            ws.append(cells)
+    path = tmp_path / "各镇.xlsx"
+    wb.save(path)
+    call_command("import-children", str(path), "--source", "civil_affairs", "--user", "dist_a")
+    out = capsys.readouterr().out
+    assert "工作表“城关镇”第3行" in out and "工作表“龙潭镇”第3行" in out
+
+
 def test_only_admins_may_import(tree, users, tmp_path):
     from aixin.lib.errors import NotAllowed
 

@@ -48,6 +48,10 @@ class Command(BaseCommand):
                 run_now=True,
             )
         except DomainError as exc:
+            if options["json"]:  # one JSON object on stdout, whatever happened
+                self.stdout.write(
+                    json.dumps({"batch": None, "status": "refused", "error": exc.message}, ensure_ascii=False)
+                )
             raise CommandError(exc.message) from exc
         if options["json"]:
             self.stdout.write(
@@ -80,7 +84,7 @@ class Command(BaseCommand):
         }
         self.stdout.write(self.style.SUCCESS(message))
         for r in batch.rejections.all()[:SHOWN_REJECTIONS]:
-            self.stdout.write(f"  第{r.row_number}行 {r.column}：{r.reason}")
+            self.stdout.write(f"  {r}")
         if batch.rejected_count > SHOWN_REJECTIONS:
             self.stdout.write(
                 _("  ……其余 %(n)d 行见导入页面的“未导入的行”Excel")
