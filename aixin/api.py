@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.openapi.docs import DocsBase
 
 from aixin.accounts.access import AccessSpec, declare_access
@@ -43,6 +44,49 @@ api = NinjaAPI(
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(
         request, {"detail": exc.message, "code": exc.code, "field": exc.field}, status=exc.status
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _not_signed_in(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {
+            "detail": "未登录或接口令牌无效：请在请求头 Authorization 中带上个人接口令牌（Bearer …）。"
+            "部门系统请以接口凭据签名访问 /api/v1/ingest/{source}（民政部门读取结对状态："
+            "/api/v1/ingest/civil_affairs/pairings），说明见 /api/v1/docs",
+            "code": "unauthenticated",
+            "field": "Authorization",
+        },
+        status=401,
+    )
+
+
+# What pydantic says of a parameter, in Chinese (its error types); others by their message.
+_INVALID = {
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "float_parsing": "应为数字",
+    "missing": "不能为空",
+    "string_type": "应为文字",
+    "greater_than_equal": "太小",
+    "less_than_equal": "太大",
+}
+
+
+@api.exception_handler(ValidationError)
+def _invalid_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    said = []
+    for error in exc.errors:
+        where = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
+        name = ".".join(where) or "请求"
+        said.append(f"{name} {_INVALID.get(str(error.get('type')), str(error.get('msg', '无效')))}")
+    return api.create_response(
+        request,
+        {"detail": "参数有误：" + "；".join(said), "code": "invalid", "field": None, "errors": exc.errors},
+        status=422,
     )
 
 

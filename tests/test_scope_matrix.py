@@ -555,7 +555,8 @@ MATRIX: dict[str, Row] = {
     "ingest_credentials:credential_revoke": Row(
         "page", {SYSTEM}, foreign=lambda w: _credential(w), method="POST"
     ),
-    "api:ingest_push": Row("signed", set(), api=True),
+    "api:ingest_push": Row("signed", set(), api=True, method="POST"),
+    "api:ingest_pairings": Row("signed", set(), api=True),
     "alerts:alert_list": Row("list", STAFF, query="status=all"),
     "alerts:alert_resolve": Row("write", STAFF, foreign=_alert_b, method="POST"),
     "alerts:alert_dismiss": Row("write", STAFF, foreign=_alert_b, method="POST"),
@@ -761,8 +762,12 @@ def test_scope_matrix(name: str, role: str, world: World, client: Any) -> None:
         client.force_login(world.users[role])
     if row.kind == "signed":
         # Authenticated by the request's signature only: no session or role enters without one.
-        url = reverse(name, kwargs={"source": "education"})
-        assert client.post(url, data="{}", content_type="application/json").status_code == 401
+        url = reverse(name, kwargs={"source": "civil_affairs"})
+        if row.method == "POST":
+            response = client.post(url, data="{}", content_type="application/json")
+        else:
+            response = client.get(url)
+        assert response.status_code == 401
         return
     record = row.own(world) if row.own else (row.foreign(world) if row.foreign else None)
     url = _url(name, row, world, record)

@@ -213,6 +213,14 @@ def pairings_visible_to(user: AnyUser) -> QuerySet[Any]:
     return _scoped(Pairing.objects.all(), user, district="district_id", town="town_id", village="village_id")
 
 
+def pairings_of_credential(credential: Any) -> QuerySet[Any]:
+    """The pairings a department system reads back with its credential (R-4.6): those of the
+    villages in the credential's region, the region it may push data for."""
+    from aixin.pairing.models import Pairing
+
+    return Pairing.objects.filter(village__path__startswith=credential.region.path)
+
+
 def care_records_visible_to(user: AnyUser) -> QuerySet[Any]:
     from aixin.care.models import CareRecord
 

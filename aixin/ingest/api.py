@@ -21,9 +21,14 @@ from django.shortcuts import render
 from ninja import Field, Schema
 
 from aixin.accounts.access import ScopedRouter, public
+from aixin.audit.models import AuditAction
+from aixin.audit.services import audit_log
 from aixin.ingest import services, signing, workbooks
-from aixin.ingest.columns import COLUMNS, SOURCE_LABELS, Column
+from aixin.ingest.columns import COLUMNS, SOURCE_LABELS, Column, Source
+from aixin.ingest.models import DepartmentCredential
 from aixin.lib.errors import InvalidInput, NotAllowed
+from aixin.pairing.api import SHARE_KIND, SharedPairingPage, shared_page
+from aixin.pairing.selectors import pairings_read_back
 
 router = ScopedRouter(tags=["ingest"])
 
@@ -318,15 +323,90 @@ def _is_cell(value: Any) -> bool:
 @public
 def ingest_push(request: HttpRequest, source: str) -> dict[str, Any]:
     credential = signing.verify(request)
-    if source != credential.source:
-        raise NotAllowed(
-            f"该凭据只能推送{SOURCE_LABELS.get(credential.source, credential.source)}数据"
-            f"（地址应为 /api/v1/ingest/{credential.source}）",
-            field="source",
-        )
+    _check_source(credential, source)
     batch_id, records = _parse(signing.read_body(request))
     batch = services.ingest_records(credential=credential, external_id=batch_id, records=records)
     return services.push_answer(batch)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the pairing status back (R-4.6)
+
+# The departments to whom the pairing status is shared: civil affairs, the master source of
+# these children (the 结对状态（共享民政） workbook's audience).
+READ_BACK_SOURCES = (Source.CIVIL_AFFAIRS,)
+
+READ_BACK_DESCRIPTION = (
+    "民政部门系统以推送数据的同一凭据读取其数据范围内的结对状态（与“结对状态（共享民政）”导出相同）。"
+    f"请求头与推送相同（{signing.HEADER_KEY}、{signing.HEADER_TIMESTAMP}、{signing.HEADER_SIGNATURE}），"
+    "签名内容为“时间戳.查询字符串”：查询字符串即地址中问号之后的部分，与发送的完全一致（没有则为空）；"
+    "每个签名只能用一次。\n\n"
+    "changed_since（ISO 8601，如 2026-03-01T08:00:00+08:00）：只列此后有变化的结对，按变化先后排列；"
+    "按 offset 翻页取完 count 条后，以收到的最后一个 updated_at 再次轮询。"
+    "with_id_number=true：每项带儿童完整身份证号（用于与民政台账比对），每次返回都记入审计日志。\n\n"
+    "错误：401 签名问题，403 凭据不属于民政部门或与地址中的部门不符，400 参数有误。"
+)
+
+
+@router.get(
+    "/{source}/pairings",
+    auth=None,
+    response={200: SharedPairingPage, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    url_name="ingest_pairings",
+    summary="民政部门系统读取结对状态（签名认证）",
+    description=READ_BACK_DESCRIPTION,
+)
+@public
+def ingest_pairings(
+    request: HttpRequest,
+    source: str,
+    changed_since: str = "",
+    status: str = "",
+    tier: str = "",
+    limit: int = 50,
+    offset: int = 0,
+    with_id_number: bool = False,
+) -> SharedPairingPage:
+    credential = signing.verify(request)
+    _check_source(credential, source, reading=True)
+    if credential.source not in READ_BACK_SOURCES:
+        raise NotAllowed(
+            "结对状态只向民政部门共享：请使用民政部门的接口凭据"
+            "（地址 /api/v1/ingest/civil_affairs/pairings）",
+            field="source",
+        )
+    qs = pairings_read_back(credential, status=status, tier=tier)
+    page = shared_page(
+        qs, changed_since=changed_since, limit=limit, offset=offset, with_id_number=with_id_number
+    )
+    if with_id_number and page.items:
+        audit_log(
+            actor=None,
+            action=AuditAction.EXPORT,
+            object_type="pairing_status",
+            region=credential.region,
+            summary=f"部门接口凭据“{credential.name}”（{credential.key_id}）获取结对状态{len(page.items)}条，"
+            "含完整身份证号",
+            details={
+                "kind": SHARE_KIND,
+                "rows": len(page.items),
+                "filters": {"status": status, "tier": tier, "changed_since": changed_since},
+                "full_id_numbers": True,
+                "via": "api",
+                "credential": credential.key_id,
+            },
+            request=request,
+        )
+    return page
+
+
+def _check_source(credential: DepartmentCredential, source: str, *, reading: bool = False) -> None:
+    """The department in the address is the credential's own."""
+    if source != credential.source:
+        label = SOURCE_LABELS.get(credential.source, credential.source)
+        said = f"该凭据属于{label}" if reading else f"该凭据只能推送{label}数据"
+        path = f"/api/v1/ingest/{credential.source}{'/pairings' if reading else ''}"
+        raise NotAllowed(f"{said}（地址应为 {path}）", field="source")
 
 
 # ---------------------------------------------------------------------------------------------

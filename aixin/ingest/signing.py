@@ -121,7 +121,7 @@ def verify(request: Any) -> DepartmentCredential:
     ]
     if missing:
         raise SignatureRejected(
-            f"缺少请求头 {'、'.join(missing)}：推送请求须带凭据编号、时间戳和签名",
+            f"缺少请求头 {'、'.join(missing)}：部门接口的请求须带凭据编号、时间戳和签名",
             field=missing[0],
         )
 
@@ -153,12 +153,13 @@ def verify(request: Any) -> DepartmentCredential:
             field=HEADER_TIMESTAMP,
         )
 
-    body = read_body(request)
+    # A push signs its body; a read (GET) signs its query string, as sent (what follows "?").
+    body = read_body(request) if request.method != "GET" else request.META.get("QUERY_STRING", "").encode()
     expected = sign(credential_secret(credential), timestamp, body)
     if not _SIGNATURE.match(signature) or not hmac.compare_digest(expected, signature):
         raise SignatureRejected(
-            f"签名不正确：{HEADER_SIGNATURE} 应为以凭据密钥对“时间戳.请求体”计算的 HMAC-SHA256"
-            "（64位小写十六进制），请确认签名所用的请求体与发送的完全一致",
+            f"签名不正确：{HEADER_SIGNATURE} 应为以凭据密钥对“时间戳.请求体”（GET 请求为“时间戳.查询字符串”）"
+            "计算的 HMAC-SHA256（64位小写十六进制），请确认签名所用的内容与发送的完全一致",
             field=HEADER_SIGNATURE,
         )
 

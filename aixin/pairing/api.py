@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field
@@ -121,17 +122,29 @@ def pairings_list(
             % {"roles": allowed},
             field="with_id_number",
         )
-    since = parse_changed_since(changed_since) if changed_since else None
     found = region_for_filter(request.user, region)
     qs = pairing_list(request.user, region=found, status=status, tier=tier)
     if region and found is None:
         qs = qs.none()
+    page = shared_page(
+        qs, changed_since=changed_since, limit=limit, offset=offset, with_id_number=with_id_number
+    )
+    if with_id_number and page.items:
+        filters = {"status": status, "region": region, "tier": tier, "changed_since": changed_since}
+        _audit_shared(request, len(page.items), {**filters, "limit": page.limit, "offset": page.offset})
+    return page
+
+
+def shared_page(
+    qs: QuerySet[Pairing], *, changed_since: str, limit: int, offset: int, with_id_number: bool
+) -> SharedPairingPage:
+    """A page of already scoped pairings, changed after `changed_since` when given (oldest change
+    first), each with the child's full ID number when `with_id_number` (the caller has checked
+    that it may have them, and audits the answer)."""
+    since = parse_changed_since(changed_since) if changed_since else None
     if since is not None:
         qs = pairings_changed_since(qs, since)
     limit = max(1, min(limit, MAX_LIMIT))
     offset = min(max(0, offset), MAX_OFFSET)
     items = [_out(p, with_id_number=with_id_number) for p in qs[offset : offset + limit]]
-    if with_id_number and items:
-        filters = {"status": status, "region": region, "tier": tier, "changed_since": changed_since}
-        _audit_shared(request, len(items), {**filters, "limit": limit, "offset": offset})
     return SharedPairingPage(count=qs.count(), limit=limit, offset=offset, items=items)

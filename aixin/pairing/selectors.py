@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from aixin.accounts.access import (
     children_visible_to,
+    pairings_of_credential,
     pairings_visible_to,
     regions_visible_to,
     volunteers_visible_to,
@@ -152,10 +153,19 @@ def pairings_changed_since(qs: QuerySet[Pairing], since: datetime.datetime) -> Q
 def pairing_list(
     user: Any, *, region: Region | None = None, status: str = "", tier: str = "", q: str = ""
 ) -> QuerySet[Pairing]:
-    qs = (
-        pairings_visible_to(user)
-        .select_related("child", "volunteer", "district", "town", "village")
-        .order_by("district__code", "town__code", "village__code", "child__name_pinyin", "-pk")
+    return _listed(pairings_visible_to(user), region=region, status=status, tier=tier, q=q)
+
+
+def pairings_read_back(credential: Any, *, status: str = "", tier: str = "") -> QuerySet[Pairing]:
+    """The pairings a department system reads back with its credential, as `pairing_list`."""
+    return _listed(pairings_of_credential(credential), region=None, status=status, tier=tier, q="")
+
+
+def _listed(
+    qs: QuerySet[Pairing], *, region: Region | None, status: str, tier: str, q: str
+) -> QuerySet[Pairing]:
+    qs = qs.select_related("child", "volunteer", "district", "town", "village").order_by(
+        "district__code", "town__code", "village__code", "child__name_pinyin", "-pk"
     )
     if region is not None:
         qs = qs.filter(village__path__startswith=region.path)
