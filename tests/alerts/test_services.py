@@ -69,7 +69,7 @@ def test_an_alert_already_handled_cannot_be_handled_again(tree, users):
     alert = make_alert(factories.make_child(tree.village_a1), AlertKind.HANDOVER)
     services.resolve(actor=users["district_admin"], alert_id=alert.pk, resolution="已移交")
 
-    with pytest.raises(Conflict, match="^该预警已处理，无需重复操作$"):
+    with pytest.raises(Conflict, match=r"^该预警已处理，无需重复操作$"):
         services.dismiss(actor=users["district_admin"], alert_id=alert.pk, reason="重复")
     alert.refresh_from_db()
     assert alert.status == AlertStatus.RESOLVED
