@@ -227,7 +227,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("is_dropped_out", "是否辍学", "bool", ("是否失学辍学", "辍学"), YES_NO),
     Column("guardian_name", "监护人姓名", "text", ("监护人", "实际监护人", "监护人姓名"), max_length=50),
     Column(
-        "guardian_relation", "与儿童关系", "text", ("监护人关系", "与监护人关系", "监护关系"), max_length=20
+        "guardian_relation",
+        "与儿童关系",
+        "text",
+        ("监护人关系", "与监护人关系", "监护关系", "关系", "亲属关系"),
+        max_length=20,
     ),
     Column(
         "guardian_phone",
@@ -297,6 +301,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("notes", "备注", "text", ("说明",)),
 )
 COLUMNS_BY_KEY: dict[str, Column] = {c.key: c for c in COLUMNS}
+
+
+# Columns a ledger or a rejected-rows file has that carry nothing to import, by design.
+NOT_DATA_HEADERS = frozenset({"序号", "编号", "行号", "工作表", "出错列", "原因"})
 
 
 def shown_label(batch_kind: str, name: str) -> str:

@@ -14,8 +14,15 @@ from aixin.accounts.access import (
     duplicate_suspects_visible_to,
     import_batches_visible_to,
 )
-from aixin.ingest.columns import SOURCE_LABELS, import_reason, shown_label
-from aixin.ingest.models import BatchStatus, DuplicateSuspect, ImportBatch, ImportRejection, SuspectStatus
+from aixin.ingest.columns import NOT_DATA_HEADERS, SOURCE_LABELS, import_reason, match_header, shown_label
+from aixin.ingest.models import (
+    BatchKind,
+    BatchStatus,
+    DuplicateSuspect,
+    ImportBatch,
+    ImportRejection,
+    SuspectStatus,
+)
 from aixin.registry.models import ChildChange
 
 REJECTIONS_SHOWN = 200
@@ -47,6 +54,18 @@ def batch_list(*, user: Any) -> QuerySet[ImportBatch]:
         .select_related("created_by", "credential", "scope")
         .order_by("-created_at", "-id")
     )
+
+
+def ignored_columns(batch: ImportBatch) -> list[str]:
+    """The named columns of a batch's file that were not recognised, so not imported (a 关系
+    the synonym table lacks, a column of the district's own): shown on the batch page."""
+    if batch.kind != BatchKind.FILE:
+        return []
+    return [
+        h
+        for h in dict.fromkeys(str(h or "").strip() for h in batch.headers or [])
+        if h and h not in NOT_DATA_HEADERS and match_header(h) is None
+    ]
 
 
 def batch_rejections(batch: ImportBatch, *, limit: int = REJECTIONS_SHOWN) -> list[ImportRejection]:

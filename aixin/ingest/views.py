@@ -122,6 +122,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             rejections=selectors.batch_rejections(batch),
             rejections_shown=selectors.REJECTIONS_SHOWN,
+            ignored_columns=selectors.ignored_columns(batch),
             suspects=[(s, *selectors.suspect_sides(s)) for s in suspects],
         )
     return render(request, "ingest/batch_detail.html", context)

@@ -182,3 +182,18 @@ def test_a_rejected_rows_file_rejected_again_has_one_row_number_reason_and_sheet
     [line] = rows[header_at + 1 :]
     assert line[0] == header_at + 2  # the row in the file uploaded, not in the first one
     assert line[-2] == "身份证号码" and "校验" in line[-1]
+
+
+def test_the_batch_page_names_the_columns_it_did_not_import(
+    tree: Any, admin_a: Any, tmp_path: Path, login: Any
+) -> None:
+    header = [*HEADER, "关系", "备用电话"]
+    path = write_workbook(
+        tmp_path / "名单.xlsx", {"城关镇": [header, [*row(1, tree.village_a1), "祖母", "13900001111"]]}
+    )
+    batch = run(path, admin_a)
+    child = Child.objects.get()
+    assert child.guardians.get().relation == "祖母"  # 关系 beside 监护人 is the guardian's relation
+    page = login(admin_a).get(reverse("ingest:batch_detail", args=[batch.pk])).content.decode()
+    notice = page[page.index('id="ignored-columns"') :]
+    assert "以下列未能识别，其内容没有导入：备用电话。" in notice
