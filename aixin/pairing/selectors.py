@@ -124,8 +124,11 @@ _OFFSET_WITHOUT_PLUS = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?:
 
 def parse_changed_since(text: str) -> datetime.datetime:
     """An ISO 8601 timestamp from `?changed_since=` (a date alone means its midnight; without an
-    offset, Beijing time). A "+08:00" sent unencoded arrives as " 08:00" and is read as such."""
+    offset, Beijing time), or Unix seconds. A "+08:00" sent unencoded arrives as " 08:00" and is
+    read as such."""
     raw = _OFFSET_WITHOUT_PLUS.sub(r"\1+\2", (text or "").strip())
+    if raw.isascii() and raw.isdigit() and 9 <= len(raw) <= 11:  # Unix seconds, as the push API's
+        return datetime.datetime.fromtimestamp(int(raw), tz=datetime.UTC)
     try:
         value = parse_datetime(raw)
         if value is not None:
@@ -137,7 +140,10 @@ def parse_changed_since(text: str) -> datetime.datetime:
         value = None
     if value is None:
         raise InvalidInput(
-            _("changed_since 不是有效的时间：“%(v)s”，请使用 ISO 8601 格式，如 2025-03-01T08:00:00+08:00")
+            _(
+                "changed_since 不是有效的时间：“%(v)s”，请使用 ISO 8601 格式（如 2025-03-01T08:00:00+08:00）"
+                "或 Unix 时间戳（秒）"
+            )
             % {"v": (text or "")[:40]},
             field="changed_since",
         )

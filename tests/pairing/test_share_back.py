@@ -235,10 +235,13 @@ def test_a_naive_or_unencoded_offset_timestamp_is_read_as_beijing_time(tree, use
     assert client.get(API, {"changed_since": "2025-03-01T00:59:59Z"}).json()["count"] == 1
     assert client.get(API, {"changed_since": "2025-03-01 08:59:59"}).json()["count"] == 1
     assert client.get(API, {"changed_since": "2025-03-01 09:00"}).json()["count"] == 0
+    # Unix seconds, as the push API's own timestamps: 2025-03-01 09:00 Beijing is 1740790800.
+    assert client.get(API, {"changed_since": "1740790799"}).json()["count"] == 1
+    assert client.get(API, {"changed_since": "1740790800"}).json()["count"] == 0
 
 
 @pytest.mark.parametrize(
-    "bad", ["yesterday", "2025-13-01", "2025-03-01T25:00:00", "1700000000", "0001-01-01T00:00:00+08:00", " "]
+    "bad", ["yesterday", "2025-13-01", "2025-03-01T25:00:00", "2025/03/01", "0001-01-01T00:00:00+08:00", " "]
 )
 def test_a_bad_changed_since_is_refused_with_a_chinese_message(tree, users, login, bad):
     response = login(users["district_admin"]).get(API, {"changed_since": bad})
