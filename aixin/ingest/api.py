@@ -21,13 +21,11 @@ from django.shortcuts import render
 from ninja import Field, Schema
 
 from aixin.accounts.access import ScopedRouter, public
-from aixin.audit.models import AuditAction
-from aixin.audit.services import audit_log
 from aixin.ingest import services, signing, workbooks
 from aixin.ingest.columns import COLUMNS, SOURCE_LABELS, Column, Source
 from aixin.ingest.models import DepartmentCredential
 from aixin.lib.errors import InvalidInput, NotAllowed
-from aixin.pairing.api import SHARE_KIND, SharedPairingPage, shared_page
+from aixin.pairing.api import SharedPairingPage, audit_shared, shared_page
 from aixin.pairing.selectors import pairings_read_back
 
 router = ScopedRouter(tags=["ingest"])
@@ -380,22 +378,20 @@ def ingest_pairings(
         qs, changed_since=changed_since, limit=limit, offset=offset, with_id_number=with_id_number
     )
     if with_id_number and page.items:
-        audit_log(
-            actor=None,
-            action=AuditAction.EXPORT,
-            object_type="pairing_status",
-            region=credential.region,
-            summary=f"部门接口凭据“{credential.name}”（{credential.key_id}）获取结对状态{len(page.items)}条，"
-            "含完整身份证号",
-            details={
-                "kind": SHARE_KIND,
-                "rows": len(page.items),
-                "filters": {"status": status, "tier": tier, "changed_since": changed_since},
-                "full_id_numbers": True,
-                "via": "api",
-                "credential": credential.key_id,
+        audit_shared(
+            request,
+            len(page.items),
+            {
+                "status": status,
+                "tier": tier,
+                "changed_since": changed_since,
+                "limit": limit,
+                "offset": offset,
             },
-            request=request,
+            actor=None,
+            region=credential.region,
+            who=f"部门接口凭据“{credential.name}”（{credential.key_id}）",
+            details={"credential": credential.key_id},
         )
     return page
 

@@ -78,15 +78,24 @@ def _out(p: Pairing, *, with_id_number: bool = False) -> SharedPairingOut:
     )
 
 
-def _audit_shared(request: HttpRequest, rows: int, filters: dict[str, Any]) -> None:
-    """The answer carried full ID numbers: audited as the 结对状态（共享民政） export is."""
-    user = request_user(request)
+def audit_shared(
+    request: HttpRequest,
+    rows: int,
+    filters: dict[str, Any],
+    *,
+    actor: Any,
+    region: Any,
+    who: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An answer that carried full ID numbers: audited as the 结对状态（共享民政） export is. `who`
+    names a caller that is not a person (a department credential)."""
     audit_log(
-        actor=user,
+        actor=actor,
         action=AuditAction.EXPORT,
         object_type="pairing_status",  # the 结对状态（共享民政） export's
-        region=user.region,
-        summary=_("通过接口获取结对状态（共享民政）%(n)s条，含完整身份证号") % {"n": rows},
+        region=region,
+        summary=_("%(who)s通过接口获取结对状态（共享民政）%(n)s条，含完整身份证号") % {"who": who, "n": rows},
         details={
             "kind": SHARE_KIND,
             "rows": rows,
@@ -94,6 +103,7 @@ def _audit_shared(request: HttpRequest, rows: int, filters: dict[str, Any]) -> N
             "encrypted": False,
             "full_id_numbers": True,
             "via": "api",
+            **(details or {}),
         },
         request=request,
     )
@@ -130,8 +140,10 @@ def pairings_list(
         qs, changed_since=changed_since, limit=limit, offset=offset, with_id_number=with_id_number
     )
     if with_id_number and page.items:
-        filters = {"status": status, "region": region, "tier": tier, "changed_since": changed_since}
-        _audit_shared(request, len(page.items), {**filters, "limit": page.limit, "offset": page.offset})
+        filters: dict[str, Any] = {"status": status, "region": region, "tier": tier}
+        filters |= {"changed_since": changed_since, "limit": page.limit, "offset": page.offset}
+        user = request_user(request)
+        audit_shared(request, len(page.items), filters, actor=user, region=user.region)
     return page
 
 

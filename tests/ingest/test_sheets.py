@@ -4,7 +4,6 @@ that says which sheet each row came from."""
 
 from __future__ import annotations
 
-import datetime
 import io
 from pathlib import Path
 from typing import Any
@@ -16,38 +15,13 @@ from django.urls import reverse
 from aixin.ingest import services
 from aixin.ingest.models import BatchStatus, ImportBatch
 from aixin.registry.models import Child
-from tests import factories
 from tests.downloads import post_export, workbook_in
-
-HEADER = [
-    "序号",
-    "姓名",
-    "身份证号码",
-    "村(社区)代码",
-    "监护人",
-    "联系电话",
-    "儿童类别",
-    "父亲情况",
-    "母亲情况",
-]
-
-
-def ident(n: int) -> str:
-    return factories.id_number(datetime.date(2015, 3, 4), seq=n)
+from tests.ingest.test_import_engine import HEADER, ident
+from tests.ingest.test_import_engine import row as engine_row
 
 
 def row(n: int, village: Any, *, name: str = "") -> list[str]:
-    return [
-        str(n),
-        name or f"李{n}娃",
-        ident(n),
-        village.code,
-        "李奶奶",
-        "13800001234",
-        "农村留守儿童",
-        "外出务工",
-        "外出务工",
-    ]
+    return engine_row(n, village, name=name or f"李{n}娃")
 
 
 def write_workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:

@@ -4,10 +4,7 @@ department's row against the kind, not against words in the reason."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
@@ -19,6 +16,7 @@ from aixin.registry.models import Child, ChildStatus, ClosedAs
 from aixin.registry.services import child_close, child_reopen
 from tests import factories
 from tests.ingest.test_import_engine import HEADER, ident, row, write_csv
+from tests.registry.migration_helpers import migration_test, old_child
 
 
 @pytest.fixture
@@ -119,10 +117,7 @@ BEFORE = ("registry", "0009_child_created_batch")
 AFTER = ("registry", "0010_child_closed_as")
 
 
-@pytest.mark.skipif(
-    "postgresql" in settings.DATABASES["default"]["ENGINE"],
-    reason="a transactional test ends with a flush, and PostgreSQL refuses to TRUNCATE the audit log",
-)
+@migration_test
 @pytest.mark.django_db(transaction=True)
 def test_records_closed_before_the_kind_was_asked_get_the_kind_their_reason_states():
     from aixin.regions.models import Region, RegionLevel
@@ -133,22 +128,7 @@ def test_records_closed_before_the_kind_was_asked_get_the_kind_their_reason_stat
     village = Region.objects.create(code="500101001001", name="红花村", level=RegionLevel.VILLAGE, path="x/")
 
     def child(n: int, status: str, reason: str) -> int:
-        return old.objects.create(
-            name=f"王小花{n}",
-            name_pinyin="wangxiaohua wxh",
-            id_number_encrypted="x",
-            id_number_index=f"i{n}",
-            id_number_masked="5001**",
-            birth_date=datetime.date(2015, 1, 1),
-            sex="F",
-            region_id=village.pk,
-            town_id=village.pk,
-            district_id=village.pk,
-            derived_tier="group",
-            care_tier="group",
-            status=status,
-            closed_reason=reason,
-        ).pk
+        return old_child(old, village, n, status=status, closed_reason=reason)
 
     made = {
         "duplicate": child(1, "closed", "与王小花（500***）为同一儿童（重复记录）：迁出前建档"),

@@ -3,12 +3,11 @@ Child.created_batch (and back)."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from tests.registry.migration_helpers import migration_test, old_child
 
 BEFORE = ("registry", "0008_child_source_hashes")
 AFTER = ("registry", "0009_child_created_batch")
@@ -16,10 +15,7 @@ AFTER = ("registry", "0009_child_created_batch")
 INGEST_THEN = ("ingest", "0003_source_hashes_on_child")
 
 
-@pytest.mark.skipif(
-    "postgresql" in settings.DATABASES["default"]["ENGINE"],
-    reason="a transactional test ends with a flush, and PostgreSQL refuses to TRUNCATE the audit log",
-)
+@migration_test
 @pytest.mark.django_db(transaction=True)
 def test_a_created_history_row_becomes_the_childs_batch_and_comes_back_on_reverse():
     from aixin.regions.models import Region, RegionLevel
@@ -29,23 +25,10 @@ def test_a_created_history_row_becomes_the_childs_batch_and_comes_back_on_revers
     old = executor.loader.project_state([BEFORE, INGEST_THEN]).apps
     village = Region.objects.create(code="500101001001", name="红花村", level=RegionLevel.VILLAGE, path="x/")
     batch = old.get_model("ingest", "ImportBatch").objects.create(source="civil_affairs", scope_id=village.pk)
-    old_child = old.get_model("registry", "Child")
+    old_model = old.get_model("registry", "Child")
 
     def child(n: int) -> int:
-        return old_child.objects.create(
-            name=f"王小花{n}",
-            name_pinyin="wangxiaohua wxh",
-            id_number_encrypted="x",
-            id_number_index=f"i{n}",
-            id_number_masked="5001**",
-            birth_date=datetime.date(2015, 1, 1),
-            sex="F",
-            region_id=village.pk,
-            town_id=village.pk,
-            district_id=village.pk,
-            derived_tier="group",
-            care_tier="group",
-        ).pk
+        return old_child(old_model, village, n)
 
     imported, manual = child(1), child(2)
     history = old.get_model("registry", "ChildChange").objects
