@@ -313,3 +313,40 @@ def test_notes_a_department_already_sent_or_staff_wrote_are_not_added_twice(tree
     run(write_csv(tmp_path / "b.csv", [with_note], header=header), admin_a)
     child = by_id(ident(22))
     assert (child.notes, child.school) == ("奶奶患病,需关注", "城关小学")
+
+
+def test_a_second_record_closed_as_a_duplicate_of_one_child_defers_to_the_first_row_of_the_batch(
+    tree, admin_a, tmp_path
+):
+    kept, _closed = _duplicate_decided_same(tree, admin_a, tmp_path)
+    again = run(write_csv(tmp_path / "again.csv", [row(23, tree.village_a1, name="田想")]), admin_a)
+    suspect = DuplicateSuspect.objects.get(batch=again, other=kept)
+    services.decide_suspect(actor=admin_a, suspect_id=suspect.pk, decision="same", note="又录了一次")
+    first, second = row(22, tree.village_a1, name="田想"), row(23, tree.village_a1, name="田想")
+    first[5], second[5] = "13600001111", "13700002222"
+
+    batch = run(write_csv(tmp_path / "both.csv", [first, second]), admin_a)
+
+    assert batch.counts == {"created": 0, "updated": 1, "unchanged": 0, "rejected": 1}
+    rejection = batch.rejections.get()
+    assert rejection.row_number == 3
+    assert rejection.reason == (
+        f"该儿童的档案已作为重复记录并入田想（{kept.id_number_masked}）的档案，"
+        "本批次第2行也是该儿童，以该行为准，本行未导入"
+    )
+    assert kept.guardians.get(is_primary=True).phone_masked == "136****1111"
+
+
+def test_the_same_row_stating_the_closing_again_is_counted_unchanged_and_writes_no_history(
+    tree, admin_a, tmp_path
+):
+    run(write_csv(tmp_path / "a.csv", [row(8, tree.village_a1)]), admin_a)
+    child_close(actor=admin_a, child_id=by_id(ident(8)).pk, reason="迁出")
+    stated = [[*row(8, tree.village_a1), "迁出"]]
+    moved = write_csv(tmp_path / "moved.csv", stated, header=[*HEADER, "儿童状态"])
+    assert run(moved, admin_a).counts["updated"] == 1
+
+    again = run(moved, admin_a)
+
+    assert again.counts == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0}
+    assert not ChildChange.objects.filter(batch=again).exists()

@@ -12,11 +12,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from aixin.accounts.models import Role
+from aixin.alerts.models import Alert, AlertKind
 from aixin.ingest import services
 from aixin.ingest.models import BatchStatus, DuplicateSuspect, ImportBatch
 from aixin.lib.crypto import decrypt
+from aixin.lib.idnumber import eighteenth_birthday, latest_birth_date_turning_18_by
 from aixin.registry.models import Child, ChildChange
 from tests import factories
 
@@ -182,6 +185,22 @@ def test_education_is_master_for_school_and_civil_affairs_cannot_override_it(tre
     assert civil.counts["unchanged"] == 1
     child.refresh_from_db()
     assert child.school == "龙潭小学"
+
+
+def test_public_security_is_master_for_the_name_and_civil_affairs_cannot_override_it(tree, admin_a, tmp_path):
+    run(write_csv(tmp_path / "c.csv", [row(1, tree.village_a1, name="王一娃")]), actor=admin_a)
+    police = run(
+        write_csv(tmp_path / "p.csv", [[ident(1), "王壹娃"]], header=["身份证号", "姓名"]),
+        source="public_security",
+        actor=admin_a,
+    )
+    assert police.counts["updated"] == 1
+    civil_row = row(1, tree.village_a1, name="王一娃", school="城关小学")
+    civil = run(write_csv(tmp_path / "c2.csv", [civil_row]), actor=admin_a)
+    assert civil.counts["updated"] == 1
+    child = Child.objects.get()
+    assert (child.name, child.school) == ("王壹娃", "城关小学")
+    assert child.field_sources["name"] == "public_security"
 
 
 def test_parents_returning_home_ends_left_behind_and_the_history_says_so(tree, admin_a, tmp_path):
@@ -412,3 +431,25 @@ def test_a_formula_payload_in_a_cell_is_rejected_with_the_cell_named_and_nothing
     rejection = batch.rejections.get()
     assert rejection.column == "就读学校" and "公式" in rejection.reason
     assert not Child.objects.filter(school__startswith="=").exists()
+
+
+def test_a_child_turning_18_in_ninety_days_gets_a_handover_alert_and_one_a_day_younger_does_not(
+    tree, admin_a, tmp_path
+):
+    today = timezone.localdate()
+    last_in = latest_birth_date_turning_18_by(today + datetime.timedelta(days=90))
+    first_out = last_in + datetime.timedelta(days=1)
+    rows = [["将满", ident(1, birth=last_in), tree.village_a1.code]]
+    rows.append(["还早", ident(2, birth=first_out), tree.village_a1.code])
+
+    path = write_csv(tmp_path / "a.csv", rows, header=["姓名", "身份证号", "村(社区)代码"])
+
+    batch = run(path, actor=admin_a)
+
+    assert batch.counts["created"] == 2
+    alerts = Alert.objects.filter(kind=AlertKind.HANDOVER)
+    assert [a.child.name for a in alerts] == ["将满"]
+    day = eighteenth_birthday(last_in)
+    assert alerts.get().message == (
+        f"将于{day.year}年{day.month}月{day.day}日年满18周岁，请提前做好移交成长爱护人的准备"
+    )

@@ -90,6 +90,11 @@ def test_normalising_text_twice_changes_nothing(text):
     assert normalise_text(once) == once
 
 
+@pytest.mark.parametrize("note", ["-已核实", "+1人", "@村委会"])
+def test_a_cell_our_rejected_rows_file_wrote_with_an_apostrophe_is_stored_as_it_was(note):
+    assert parse(备注="'" + note).values["notes"] == note
+
+
 # ---------------------------------------------------------------------------------------------
 # Dates
 
@@ -197,6 +202,12 @@ def test_a_whole_number_id_whose_last_digits_were_rounded_to_zero_is_explained_a
 def test_a_first_generation_15_digit_id_is_refused_asking_for_the_18_digit_one():
     with pytest.raises(ValueError, match="15位旧身份证号，请填写18位身份证号"):
         normalise_id("500101150304123")
+
+
+def test_an_id_number_of_a_child_born_tomorrow_is_refused_and_one_born_today_is_accepted():
+    with pytest.raises(ValueError, match="晚于今天"):
+        normalise_id(make_id(TODAY + datetime.timedelta(days=1)), TODAY)
+    assert normalise_id(make_id(TODAY), TODAY) == make_id(TODAY)
 
 
 @pytest.mark.parametrize(
@@ -779,6 +790,10 @@ def test_a_cell_longer_than_its_field_is_refused_with_the_limit(header, limit):
 
 def test_a_name_longer_than_its_field_is_refused():
     assert rejected(姓名="张" * 51).reason == "姓名过长（51字），最多50字"
+
+
+def test_a_name_of_exactly_fifty_characters_is_accepted():
+    assert parse(姓名="张" * 50).values["name"] == "张" * 50
 
 
 def test_the_column_limits_are_the_lengths_of_the_fields_they_are_stored_in():

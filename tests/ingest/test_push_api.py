@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from aixin.ingest import credentials, signing
-from aixin.ingest.models import DepartmentCredential, ImportBatch, IngestNonce
+from aixin.ingest.models import BatchKind, BatchStatus, DepartmentCredential, ImportBatch, IngestNonce
 from aixin.registry.models import Child
 from tests import factories
 
@@ -122,6 +122,21 @@ def test_pushing_the_same_batch_id_again_returns_the_first_result_and_writes_not
     assert again.json() == first.json()
     assert ImportBatch.objects.count() == 1
     assert list(Child.objects.values_list("pk", "name", "school")) == [(child.pk, "王小花", "万州区第一小学")]
+
+
+def test_a_batch_id_whose_first_push_is_still_running_is_refused_as_a_conflict(client, tree, city_key):
+    credential, _secret = city_key
+    ImportBatch.objects.create(
+        source=credential.source,
+        kind=BatchKind.PUSH,
+        status=BatchStatus.RUNNING,
+        credential=credential,
+        scope=credential.region,
+        external_id="2026-11-28-001",
+    )
+    response = push(client, city_key, _body([_record(tree.village_a1)]))
+    _refused(response, 409, "该批次正在处理中")
+    assert not Child.objects.exists()
 
 
 def test_a_later_batch_with_the_same_record_reports_it_unchanged(client, tree, city_key):

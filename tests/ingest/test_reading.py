@@ -658,6 +658,15 @@ def test_a_ledger_grouped_by_town_is_read_past_each_subtotal_but_not_its_footer(
     assert table.total_rows == 3
 
 
+@pytest.mark.parametrize("number", [500101150304123, "50010120150304"], ids=["old-15-digits", "digits-lost"])
+def test_a_child_below_a_subtotal_whose_id_number_is_short_is_still_read_to_be_reported(tmp_path, number):
+    short = ["2", "王五", number, "男", "王大山", "13700137000"]
+    rows = [HEADER, ROW_A, ["", "小计", "", "", "", "1人"], short]
+    table = open_table(write_xlsx(tmp_path / "名单.xlsx", rows))
+    assert [n for n, _ in table.rows()] == [2, 4]
+    assert table.total_rows == 2
+
+
 def test_a_child_row_whose_note_starts_with_hexiang_words_does_not_stop_the_table(tmp_path):
     header = ["姓名", "身份证号", "备注"]
     rows = [header, ["张小明", "500101201503041234", "合计补助500元"], ["李小红", "50010120160506234X", ""]]

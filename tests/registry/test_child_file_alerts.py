@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from aixin.alerts import services
 from aixin.alerts.models import Alert, AlertKind, AlertStatus
@@ -56,7 +57,7 @@ def test_the_file_shows_the_childs_open_alerts_with_kind_message_dates_and_how_t
     for alert, label in ((handover, "即将年满18周岁，需移交"), (risk, "风险复核")):
         assert f'data-alert="{alert.pk}"' in page
         assert label in page and alert.message in page
-        assert f"发现时间 {alert.created_at:%Y-%m-%d}" in page
+        assert f"发现时间 {timezone.localtime(alert.created_at):%Y-%m-%d}" in page  # Beijing date
         # Handled from the file itself, which it then comes back to, or on the alert list.
         assert reverse("alerts:alert_resolve", args=[alert.pk]) in page
         assert reverse("alerts:alert_dismiss", args=[alert.pk]) in page
