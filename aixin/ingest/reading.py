@@ -643,10 +643,11 @@ def _is_total_row(row: list[object], id_col: int) -> bool:
 
 
 def _carries_id(value: object) -> bool:
-    """Whether a cell holds something like an ID number (15 or 18 characters, also as an Excel
-    number), not a phone number or a count."""
+    """Whether a cell holds something like an ID number: 14 digits or more (15 or 18, or one that
+    lost digits, which the import then explains), also as an Excel number; not a phone number
+    (11 digits) or a count."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return value >= 1e14
+        return value >= 1e13
     return _ID_DIGITS.search(str(value).replace(" ", "")) is not None
 
 

@@ -430,19 +430,23 @@ def ingest_records(*, credential: DepartmentCredential, external_id: str, record
     keys = [c for c in COLUMNS_BY_KEY if any(c in r for r in records if isinstance(r, dict))]
     labels = [COLUMNS_BY_KEY[k].label for k in keys]
     try:
-        batch = ImportBatch.objects.create(
-            source=credential.source,
-            kind=BatchKind.PUSH,
-            status=BatchStatus.RUNNING,
-            credential=credential,
-            scope=credential.region,
-            external_id=external_id,
-            headers=labels,
-            total_rows=len(records),
-            started_at=timezone.now(),
-        )
+        with transaction.atomic():  # a savepoint: the look-up below works inside a transaction too
+            batch = ImportBatch.objects.create(
+                source=credential.source,
+                kind=BatchKind.PUSH,
+                status=BatchStatus.RUNNING,
+                credential=credential,
+                scope=credential.region,
+                external_id=external_id,
+                headers=labels,
+                total_rows=len(records),
+                started_at=timezone.now(),
+            )
     except IntegrityError:
+        # The same batch id pushed at the same moment: the first push answers.
         found = ImportBatch.objects.get(source=credential.source, external_id=external_id)
+        if found.status == BatchStatus.RUNNING:
+            raise Conflict("该批次正在处理中，请稍后查询结果") from None
         return found
     batch = ImportBatch.objects.select_related("scope").get(pk=batch.pk)
     day = timezone.localdate()

@@ -139,6 +139,47 @@ def test_a_batch_id_whose_first_push_is_still_running_is_refused_as_a_conflict(c
     assert not Child.objects.exists()
 
 
+@pytest.mark.parametrize("status", [BatchStatus.DONE, BatchStatus.RUNNING])
+def test_a_batch_id_pushed_twice_at_the_same_moment_gets_the_first_push_or_a_conflict(
+    tree, city_key, monkeypatch, status
+):
+    """Both pushes looked before either wrote: the second one's insert meets the unique batch
+    id, and answers from the first (inside a transaction too, as here)."""
+    from django.db.models import QuerySet
+
+    from aixin.ingest import services
+    from aixin.lib.errors import Conflict
+
+    credential, _secret = city_key
+    first = ImportBatch.objects.create(
+        source=credential.source,
+        kind=BatchKind.PUSH,
+        status=status,
+        credential=credential,
+        scope=credential.region,
+        external_id="2026-11-28-001",
+    )
+    real_first = QuerySet.first
+    looked: list[bool] = []
+
+    def not_yet_there(qs):  # the look-up ran before the other push wrote its batch
+        if qs.model is ImportBatch and not looked:
+            looked.append(True)
+            return None
+        return real_first(qs)
+
+    monkeypatch.setattr(QuerySet, "first", not_yet_there)
+    records = [_record(tree.village_a1)]
+    if status == BatchStatus.RUNNING:
+        with pytest.raises(Conflict, match="该批次正在处理中"):
+            services.ingest_records(credential=credential, external_id="2026-11-28-001", records=records)
+    else:
+        again = services.ingest_records(credential=credential, external_id="2026-11-28-001", records=records)
+        assert again.pk == first.pk
+    assert looked and not Child.objects.exists()
+    assert ImportBatch.objects.count() == 1
+
+
 def test_a_later_batch_with_the_same_record_reports_it_unchanged(client, tree, city_key):
     record = _record(tree.village_a1)
     push(client, city_key, _body([record], "b-1"))
