@@ -51,6 +51,18 @@ assert set(STATUS_LABELS) == {v for v in STATUS_WORDS.values() if v}
 NewRow = tuple[int, Sequence[object], str, str, str]
 
 
+# What ledgers write in 备注 to say there is nothing to say.
+NOTE_PLACEHOLDERS = frozenset(
+    {"无", "暂无", "没有", "无备注", "空", "/", "-", "—", "--", "0", "NULL", "null"}
+)
+
+
+def note_of(values: dict[str, Any]) -> str:
+    """The 备注 of a parsed row, "" for a placeholder (无, /, 暂无…)."""
+    said = str(values.get("notes") or "").strip()
+    return "" if said in NOTE_PLACEHOLDERS else said
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
@@ -300,7 +312,7 @@ class Builder:
                 sources.append(key)
         if any(k in values for k in ("guardian_name", "guardian_phone", "guardian_relation")):
             sources.append("guardian")
-        derive.set_notes(child, str(values.get("notes", "")))
+        derive.set_notes(child, note_of(values))
         child.field_sources = self.rendered("sources", tuple(sources))
         conds = self.conditions_for(values, now)
         rule_conds = [

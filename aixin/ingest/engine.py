@@ -40,6 +40,7 @@ from aixin.ingest.build import (
     NewRow,
     Village,
     category_problem,
+    note_of,
     status_label,
     worker_count,
 )
@@ -877,13 +878,15 @@ class Engine:
 
     def _merge_notes(self, child: Child, values: dict[str, Any]) -> None:
         """A department's 备注 about a known child (a new court case, a hospital stay) is added
-        to the child's notes as a dated line with its source, unless the notes already say it.
-        Staff's own notes are kept: no source overwrites them."""
-        said = str(values.get("notes") or "").strip()
+        to the child's notes as a dated line with its source, unless a line already says just
+        that (the same record sent again). Staff's own notes are kept: no source overwrites
+        them. Placeholders (无, /) are not notes."""
+        said = note_of(values)
         if not said:
             return
         notes = child.notes
-        if said in notes:
+        lines = [line.strip() for line in notes.splitlines()]
+        if any(line == said or line.endswith(f"：{said}") for line in lines):
             return
         line = f"{self.today.isoformat()} {self.source_label}：{said}"
         child.notes = f"{notes}\n{line}" if notes else line

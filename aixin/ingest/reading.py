@@ -77,6 +77,12 @@ MSG_SHEETS_SUMMARY = (
     "“{summary}”看起来是其他工作表的汇总。请删除汇总表，或只导入汇总表（将其另存为单独的文件）"
 )
 _WHY_NO_HEADER = "前30行中没有包含“身份证号”等列名的表头"
+MSG_HIDDEN_SHEET = (
+    "隐藏的工作表{hidden}中也有身份证号，看起来也是儿童名单，但只有显示的工作表（{sheets}）会被导入。"
+    "为免漏导，整个文件未导入：如需导入，请取消隐藏；如是不再使用的旧名单，请删除该工作表后重新上传"
+)
+# Rows of a sheet looked at for ID numbers, to tell a list of children the import cannot read.
+_CHILDREN_SCAN_ROWS = 200
 MSG_SHEET_UNREADABLE = (
     "工作表“{sheet}”中有身份证号，看起来也是儿童名单，但无法读取：{why}。"
     "为免漏导，整个文件未导入：请修改该工作表的表头，或删除该工作表后重新上传"
@@ -758,28 +764,33 @@ def _open_excel(path: Path, kind: str) -> Table:
     any_content = False
     found: list[_Found] = []
     unreadable: list[tuple[str, str]] = []  # visible sheets that hold children but cannot be read
+    hidden: list[str] = []  # hidden sheets that hold children beside the visible lists
     with _ExcelReader(), _open_workbook(path, kind) as wb:
         for index in _sheet_order(wb):
-            if found and wb.sheets_metadata[index].visible != SheetVisibleEnum.Visible:
-                break  # a hidden sheet is read only when no visible sheet has a list
+            visible = wb.sheets_metadata[index].visible == SheetVisibleEnum.Visible
             sheet = wb.get_sheet_by_index(index)
             if sheet.start is None:
+                continue
+            if found and not visible:
+                # A hidden sheet is read only when no visible sheet has a list; one that holds
+                # children beside them is not left out unseen.
+                if _holds_children(sheet):
+                    hidden.append(sheet.name)
                 continue
             col0 = sheet.start[1]
             merges = _relative_merges(sheet, col0)
             head = list(islice(sheet.iter_rows(), HEADER_SCAN_ROWS + 1))
             if sheet.height > len(head) or any(_text(v) for row in head for v in row):
                 any_content = True
-            visible = wb.sheets_metadata[index].visible == SheetVisibleEnum.Visible
             header = _find_header(head, merges)
             if header is None:
-                if visible and _holds_children(head):
+                if visible and _holds_children(sheet):
                     unreadable.append((sheet.name, _WHY_NO_HEADER))
                 continue
             missing = _missing_required(header.keys)
             if missing:
                 incomplete = incomplete or missing
-                if visible and _holds_children(head):
+                if visible and _holds_children(sheet):
                     unreadable.append((sheet.name, MSG_MISSING.format(labels="、".join(missing))))
                 continue
             layout = _layout(header, head[header.top : header.top + (2 if header.two_rows else 1)], merges)
@@ -788,13 +799,20 @@ def _open_excel(path: Path, kind: str) -> Table:
                 header_only = True
                 continue
             found.append(_Found(sheet, header, layout, total, index))
-            if wb.sheets_metadata[index].visible != SheetVisibleEnum.Visible:
+            if not visible:
                 break
     if not found:
         raise _no_table(incomplete, header_only, any_content)
     if unreadable:
         sheet_name, why = unreadable[0]
         raise FileRejected(MSG_SHEET_UNREADABLE.format(sheet=sheet_name, why=why))
+    if hidden:
+        raise FileRejected(
+            MSG_HIDDEN_SHEET.format(
+                hidden="、".join(f"“{h}”" for h in hidden),
+                sheets="、".join(f"“{f.sheet.name}”" for f in found),
+            )
+        )
     first = found[0].header
     columns: list[tuple[int, ...] | None] = [None]
     if len(found) == 1:
@@ -829,11 +847,11 @@ class _Found(NamedTuple):
     number: int  # the sheet's index in the workbook
 
 
-def _holds_children(head: Sequence[Sequence[object]]) -> bool:
-    """Whether the top of a sheet has ID numbers on two rows or more: a list of children (an
-    instructions sheet has one example at most, a code sheet none)."""
+def _holds_children(sheet: Any) -> bool:
+    """Whether the first rows of a sheet have ID numbers on two rows or more: a list of
+    children (an instructions sheet has one example at most, a code sheet none)."""
     rows = 0
-    for row in head:
+    for row in islice(sheet.iter_rows(), _CHILDREN_SCAN_ROWS):
         for value in row:
             if (isinstance(value, int | float) and not isinstance(value, bool) and value >= 1e16) or (
                 isinstance(value, str) and _ID_CELL.search(value.replace(" ", ""))

@@ -57,15 +57,24 @@ def batch_list(*, user: Any) -> QuerySet[ImportBatch]:
 
 
 def ignored_columns(batch: ImportBatch) -> list[str]:
-    """The named columns of a batch's file that were not recognised, so not imported (a 关系
-    the synonym table lacks, a column of the district's own): shown on the batch page."""
+    """The named columns of a batch's file that were not imported, shown on the batch page: not
+    recognised (a column of the district's own), or a second column for a field an earlier
+    column already fills (说明 after 备注: the first one is read)."""
     if batch.kind != BatchKind.FILE:
         return []
-    return [
-        h
-        for h in dict.fromkeys(str(h or "").strip() for h in batch.headers or [])
-        if h and h not in NOT_DATA_HEADERS and match_header(h) is None
-    ]
+    taken: dict[str, str] = {}  # key → the header that fills it
+    ignored = []
+    for header in (str(h or "").strip() for h in batch.headers or []):
+        if not header or header in NOT_DATA_HEADERS:
+            continue
+        key = match_header(header)
+        if key is None:
+            ignored.append(header)
+        elif key in taken:
+            ignored.append(f"{header}（与“{taken[key]}”重复，只读取了“{taken[key]}”）")
+        else:
+            taken[key] = header
+    return list(dict.fromkeys(ignored))
 
 
 def batch_rejections(batch: ImportBatch, *, limit: int = REJECTIONS_SHOWN) -> list[ImportRejection]:

@@ -350,3 +350,19 @@ def test_the_same_row_stating_the_closing_again_is_counted_unchanged_and_writes_
 
     assert again.counts == {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0}
     assert not ChildChange.objects.filter(batch=again).exists()
+
+
+def test_a_new_note_worded_like_part_of_an_old_one_is_added_and_a_placeholder_is_not(tree, admin_a, tmp_path):
+    run(write_csv(tmp_path / "a.csv", [row(23, tree.village_a1, name="黄子轩")]), admin_a)
+    header = ["身份证号", "姓名", "备注"]
+    for n, said in enumerate(["2026年11月涉嫌盗窃被立案", "涉嫌盗窃", "无", "涉嫌盗窃"]):
+        run(
+            write_csv(tmp_path / f"c{n}.csv", [[ident(23), "黄子轩", said]], header=header),
+            admin_a,
+            source="court",
+        )
+    today = timezone.localdate().isoformat()
+    assert by_id(ident(23)).notes.splitlines() == [
+        f"{today} 法院：2026年11月涉嫌盗窃被立案",
+        f"{today} 法院：涉嫌盗窃",
+    ]

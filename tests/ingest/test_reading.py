@@ -438,6 +438,34 @@ def test_a_town_sheet_that_cannot_be_read_refuses_the_workbook_naming_it(tmp_pat
         )
 
 
+def test_a_hidden_town_sheet_beside_the_visible_lists_refuses_the_workbook(tmp_path):
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [HEADER, ROW_A],
+        title="龙潭镇",
+        extra_sheets=[
+            ("苍岭镇", [HEADER, *([str(n), f"童{n}", _id(n), "男", "家长", "1"] for n in (1, 2))], ())
+        ],
+    )
+    wb = openpyxl.load_workbook(path)
+    wb["苍岭镇"].sheet_state = "hidden"
+    wb.save(path)
+    message = rejected(path)
+    assert message.startswith("隐藏的工作表“苍岭镇”中也有身份证号") and "（“龙潭镇”）" in message
+
+
+def test_a_sheet_whose_list_starts_below_the_thirtieth_row_is_not_left_out_unseen(tmp_path):
+    notes = [[f"说明第{n}行"] for n in range(34)]
+    children = [[str(n), f"童{n}", _id(n), "男", "家长", "1"] for n in range(1, 4)]
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [HEADER, ROW_A],
+        title="城关镇",
+        extra_sheets=[("龙潭镇", [*notes, HEADER, *children], ())],
+    )
+    assert rejected(path).startswith("工作表“龙潭镇”中有身份证号，看起来也是儿童名单，但无法读取")
+
+
 def test_one_child_on_two_town_sheets_is_left_to_the_import_to_refuse(tmp_path):
     path = write_xlsx(
         tmp_path / "名单.xlsx",

@@ -171,3 +171,17 @@ def test_the_batch_page_names_the_columns_it_did_not_import(
     page = login(admin_a).get(reverse("ingest:batch_detail", args=[batch.pk])).content.decode()
     notice = page[page.index('id="ignored-columns"') :]
     assert "以下列未能识别，其内容没有导入：备用电话。" in notice
+
+
+def test_a_second_column_for_a_field_already_read_is_named_as_not_imported(
+    tree: Any, admin_a: Any, tmp_path: Path, login: Any
+) -> None:
+    header = [*HEADER, "备注", "说明"]
+    path = write_workbook(
+        tmp_path / "名单.xlsx", {"城关镇": [header, [*row(1, tree.village_a1), "奶奶患病", "父亲服刑"]]}
+    )
+    batch = run(path, admin_a)
+    page = login(admin_a).get(reverse("ingest:batch_detail", args=[batch.pk])).content.decode()
+    notice = page[page.index('id="ignored-columns"') :]
+    assert "说明（与“备注”重复，只读取了“备注”）" in notice
+    assert Child.objects.get().notes == "奶奶患病"
