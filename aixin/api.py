@@ -79,13 +79,20 @@ _INVALID = {
 @api.exception_handler(ValidationError)
 def _invalid_parameters(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     said = []
+    fields = []
     for error in exc.errors:
         where = [str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body")]
         name = ".".join(where) or "请求"
+        fields.append(".".join(where))
         said.append(f"{name} {_INVALID.get(str(error.get('type')), str(error.get('msg', '无效')))}")
     return api.create_response(
         request,
-        {"detail": "参数有误：" + "；".join(said), "code": "invalid", "field": None, "errors": exc.errors},
+        {
+            "detail": "参数有误：" + "；".join(said),
+            "code": "invalid",
+            "field": next((f for f in fields if f), None),
+            "errors": exc.errors,
+        },
         status=422,
     )
 

@@ -25,7 +25,7 @@ from aixin.ingest import services, signing, workbooks
 from aixin.ingest.columns import COLUMNS, SOURCE_LABELS, Column, Source
 from aixin.ingest.models import DepartmentCredential
 from aixin.lib.errors import InvalidInput, NotAllowed
-from aixin.pairing.api import SharedPairingPage, audit_shared, shared_page
+from aixin.pairing.api import SharedPairingPage, audit_shared, check_filters, shared_page
 from aixin.pairing.selectors import pairings_read_back
 
 router = ScopedRouter(tags=["ingest"])
@@ -339,17 +339,21 @@ READ_BACK_DESCRIPTION = (
     f"请求头与推送相同（{signing.HEADER_KEY}、{signing.HEADER_TIMESTAMP}、{signing.HEADER_SIGNATURE}），"
     "签名内容为“时间戳.查询字符串”：查询字符串即地址中问号之后的部分，与发送的完全一致（没有则为空）；"
     "每个签名只能用一次。\n\n"
-    "changed_since（ISO 8601，如 2026-03-01T08:00:00+08:00）：只列此后有变化的结对，按变化先后排列；"
-    "按 offset 翻页取完 count 条后，以收到的最后一个 updated_at 再次轮询。"
+    "changed_since（ISO 8601，如 2026-03-01T08:00:00+08:00；只写日期为当天零点，不带时区为北京时间；"
+    "也可为 Unix 时间戳（秒））：只列此后有变化的结对，按变化先后排列；"
+    "按 offset 翻页取完 count 条后，以收到的最后一个 updated_at 再次轮询。limit 每页条数，1至200，默认50。"
+    "status：open（未结束的）或 proposed、awaiting_consent、active、declined、cancelled、ended；"
+    "tier：one_to_one、many_to_one、group。"
     "with_id_number=true：每项带儿童完整身份证号（用于与民政台账比对），每次返回都记入审计日志。\n\n"
-    "错误：401 签名问题，403 凭据不属于民政部门或与地址中的部门不符，400 参数有误。"
+    "错误：401 签名问题，403 凭据不属于民政部门或与地址中的部门不符，400 参数值有误（如未知的 status），"
+    "422 参数格式有误（如 limit 不是整数）。"
 )
 
 
 @router.get(
     "/{source}/pairings",
     auth=None,
-    response={200: SharedPairingPage, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    response={200: SharedPairingPage, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     url_name="ingest_pairings",
     summary="民政部门系统读取结对状态（签名认证）",
     description=READ_BACK_DESCRIPTION,
@@ -366,13 +370,14 @@ def ingest_pairings(
     with_id_number: bool = False,
 ) -> SharedPairingPage:
     credential = signing.verify(request)
-    _check_source(credential, source, reading=True)
     if credential.source not in READ_BACK_SOURCES:
         raise NotAllowed(
             "结对状态只向民政部门共享：请使用民政部门的接口凭据"
             "（地址 /api/v1/ingest/civil_affairs/pairings）",
             field="source",
         )
+    _check_source(credential, source, reading=True)
+    check_filters(status, tier)
     qs = pairings_read_back(credential, status=status, tier=tier)
     page = shared_page(
         qs, changed_since=changed_since, limit=limit, offset=offset, with_id_number=with_id_number

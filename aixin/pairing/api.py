@@ -24,8 +24,8 @@ from aixin.accounts.access import EVERYONE, EXPORT_ROLES, ScopedRouter, access, 
 from aixin.accounts.models import Role
 from aixin.audit.models import AuditAction
 from aixin.audit.services import audit_log
-from aixin.lib.errors import NotAllowed
-from aixin.pairing.models import Pairing
+from aixin.lib.errors import InvalidInput, NotAllowed
+from aixin.pairing.models import Pairing, PairingStatus
 from aixin.pairing.schemas import PairingOut, PairingPage
 from aixin.pairing.selectors import (
     pairing_list,
@@ -34,6 +34,7 @@ from aixin.pairing.selectors import (
     region_for_filter,
 )
 from aixin.registry import derive
+from aixin.registry.models import CareTier
 
 router = ScopedRouter(tags=["pairing"])
 MAX_LIMIT = 200
@@ -132,6 +133,7 @@ def pairings_list(
             % {"roles": allowed},
             field="with_id_number",
         )
+    check_filters(status, tier)
     found = region_for_filter(request.user, region)
     qs = pairing_list(request.user, region=found, status=status, tier=tier)
     if region and found is None:
@@ -145,6 +147,16 @@ def pairings_list(
         user = request_user(request)
         audit_shared(request, len(page.items), filters, actor=user, region=user.region)
     return page
+
+
+def check_filters(status: str, tier: str) -> None:
+    """An API caller's `status` and `tier` are among the values (an unknown one would list
+    everything, and a system with a typo would believe itself filtered)."""
+    statuses = ["open", *PairingStatus.values]
+    if status and status not in statuses:
+        raise InvalidInput(_("status 应为以下之一：%(v)s") % {"v": "、".join(statuses)}, field="status")
+    if tier and tier not in CareTier.values:
+        raise InvalidInput(_("tier 应为以下之一：%(v)s") % {"v": "、".join(CareTier.values)}, field="tier")
 
 
 def shared_page(

@@ -309,11 +309,16 @@ def test_the_command_prints_one_json_object_for_a_refused_file_too(tree, tmp_pat
 
     empty = tmp_path / "空.csv"
     empty.write_bytes(b"")
-    for path, said in ((empty, "文件是空的"), (tmp_path, "这是一个文件夹")):
+    for path, said, more in (
+        (empty, "文件是空的", []),
+        (tmp_path, "这是一个文件夹", []),
+        (empty, "用户“nobody”不存在", ["--user", "nobody"]),
+    ):
         with pytest.raises(CommandError):
-            call_command("import-children", str(path), "--source", "civil_affairs", "--json")
+            call_command("import-children", str(path), "--source", "civil_affairs", "--json", *more)
         out = json.loads(capsys.readouterr().out)
-        assert (out["batch"], out["status"]) == (None, "refused") and said in out["error"]
+        assert (out["batch"], out["status"], out["created"], out["rejected"]) == (None, "refused", 0, 0)
+        assert said in out["error"]
     assert ImportBatch.objects.count() == 0
 
 

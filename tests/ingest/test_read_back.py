@@ -89,6 +89,23 @@ def test_other_departments_and_revoked_keys_are_refused(client, tree, users, cit
     assert revoked.status_code == 401 and "已被吊销" in revoked.json()["detail"]
 
 
+def test_an_education_credential_is_told_the_status_is_for_civil_affairs_whatever_the_address(
+    client, tree, users
+):
+    education = district_key(users, tree, source="education")
+    headers = signing.signed_headers(key_id=education[0].key_id, secret=education[1], body=b"")
+    refused = client.get(URL, headers=headers)  # the civil-affairs address
+    assert refused.status_code == 403 and "只向民政部门共享" in refused.json()["detail"]
+
+
+def test_an_unknown_filter_value_is_refused_not_ignored(client, tree, city_key):
+    response = read(client, city_key, "tier=one-to-one")
+    assert response.status_code == 400
+    assert response.json()["field"] == "tier" and "one_to_one" in response.json()["detail"]
+    assert read(client, city_key, "status=foo").json()["field"] == "status"
+    assert read(client, city_key, "tier=one_to_one&status=open").status_code == 200
+
+
 def test_an_unsigned_read_is_told_in_chinese_how_to_sign(client, tree):
     response = client.get(URL)
     assert response.status_code == 401 and "缺少请求头" in response.json()["detail"]
@@ -100,6 +117,7 @@ def test_an_unsigned_read_is_told_in_chinese_how_to_sign(client, tree):
 def test_a_malformed_parameter_is_refused_in_chinese(client, tree, city_key):
     response = read(client, city_key, "limit=abc")
     assert response.status_code == 422 and response.json()["detail"] == "参数有误：limit 应为整数"
+    assert response.json()["field"] == "limit"
     later = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert read(client, city_key, f"changed_since={later}").json()["count"] == 0
 

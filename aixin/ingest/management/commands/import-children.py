@@ -33,12 +33,20 @@ class Command(BaseCommand):
             "--user", default="", help="以该用户的身份和管辖范围导入（不填则为全市范围的系统导入）"
         )
 
+    def _refuse(self, message: str, options: dict[str, Any]) -> CommandError:
+        """A file or call refused before any batch: with --json, one object on stdout still."""
+        if options["json"]:
+            counts = dict.fromkeys(("created", "updated", "unchanged", "rejected", "suspects"), 0)
+            answer = {"batch": None, "status": "refused", "dry_run": options["dry_run"], **counts}
+            self.stdout.write(json.dumps({**answer, "error": message}, ensure_ascii=False))
+        return CommandError(message)
+
     def handle(self, *args: Any, **options: Any) -> None:
         actor = None
         if options["user"]:
             actor = User.objects.select_related("region").filter(username=options["user"]).first()
             if actor is None:
-                raise CommandError(_("用户“%(u)s”不存在") % {"u": options["user"]})
+                raise self._refuse(_("用户“%(u)s”不存在") % {"u": options["user"]}, options)
         try:
             batch = services.start_file_import(
                 actor=actor,
@@ -48,11 +56,7 @@ class Command(BaseCommand):
                 run_now=True,
             )
         except DomainError as exc:
-            if options["json"]:  # one JSON object on stdout, whatever happened
-                self.stdout.write(
-                    json.dumps({"batch": None, "status": "refused", "error": exc.message}, ensure_ascii=False)
-                )
-            raise CommandError(exc.message) from exc
+            raise self._refuse(exc.message, options) from exc
         if options["json"]:
             self.stdout.write(
                 json.dumps(
