@@ -11,6 +11,8 @@ dashboard can filter and count them with plain indexed SQL.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -60,9 +62,17 @@ CLOSED_AS_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# A word said not to be so: 非重复, 未迁出, 不是重复, 没有迁出.
+_NOT = r"(?<!非)(?<!未)(?<!不是)(?<!没有)(?<!并非)"
+_CLOSED_AS_PATTERNS = tuple(
+    (kind, re.compile("|".join(_NOT + re.escape(w) for w in words))) for kind, words in CLOSED_AS_WORDS
+)
+
+
 def closed_as_of(reason: str) -> str:
-    """The 退出类型 a free-text closing reason states (OTHER when none)."""
-    return next((kind for kind, words in CLOSED_AS_WORDS if any(w in reason for w in words)), ClosedAs.OTHER)
+    """The 退出类型 a free-text closing reason states (OTHER when none); a word said not to be
+    so (经核实非重复录入) does not count."""
+    return next((kind for kind, pattern in _CLOSED_AS_PATTERNS if pattern.search(reason)), ClosedAs.OTHER)
 
 
 class HouseholdType(models.TextChoices):

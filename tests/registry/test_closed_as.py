@@ -60,6 +60,10 @@ def test_a_caller_giving_only_a_reason_gets_the_kind_the_reason_states(tree, adm
     child_close(actor=admin_a, child_id=other.pk, reason="监护人要求")
     assert Child.objects.get(pk=moved.pk).closed_as == ClosedAs.MOVED_AWAY
     assert Child.objects.get(pk=other.pk).closed_as == ClosedAs.OTHER
+    # A word said not to be so does not count.
+    returned = factories.make_child(tree.village_a1)
+    child_close(actor=admin_a, child_id=returned.pk, reason="经核实非重复录入，未迁出，父母已返乡")
+    assert Child.objects.get(pk=returned.pk).closed_as == ClosedAs.PARENTS_RETURNED
     with pytest.raises(InvalidInput, match="退出类型无效"):
         child_close(actor=admin_a, child_id=factories.make_child(tree.village_a1).pk, closed_as="gone")
 
@@ -135,6 +139,7 @@ def test_records_closed_before_the_kind_was_asked_get_the_kind_their_reason_stat
         "moved_away": child(2, "closed", "随父母迁往成都"),
         "parents_returned": child(3, "closed", "父母返乡"),
         "other": child(4, "closed", "家长要求"),
+        "not_eligible": child(6, "closed", "经核实非重复录入，未迁出，不再符合条件"),
         "": child(5, "active", ""),
     }
 
