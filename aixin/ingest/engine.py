@@ -149,13 +149,22 @@ def left_register_reason(
     closed_as: str,
     *,
     duplicate_of: bool = False,
+    stated: str = "",
 ) -> str:
     """Why a row for a child no longer in the register is not imported, for the uploader:
-    when and why the child left, and that a person must restore the record first."""
+    when and why the child left, and that a person must restore the record first — or, when
+    the row states another closing (死亡 for a child closed as moved away), that the two differ
+    and a person must check which is so."""
     when = f"于{timezone.localdate(closed_at).isoformat()}" if closed_at else ""
     left = LEFT_AS.get(status, "退出台账")
     why = f"（{closed_reason}）" if closed_reason else ""
     who = "该儿童的档案已作为重复记录并入另一份档案，该档案" if duplicate_of else "该儿童"
+    if stated and status == ChildStatus.CLOSED and closed_as and stated != closed_as:
+        kind = ClosedAs(closed_as).label if closed_as in ClosedAs.values else closed_as
+        return (
+            f"本行的儿童状态为“{status_label(stated)}”，但{who}已{when}以“{kind}”{left}{why}，两者不同，本行未导入；"
+            "请核实后由工作人员在儿童档案中恢复在册，再按实际情况重新退出台账"
+        )
     if closed_as == ClosedAs.MOVED_AWAY:
         then = "如儿童已回到本地，请先在儿童档案中恢复后再导入"
     else:
@@ -507,6 +516,7 @@ class Engine:
                     target.closed_reason,
                     target.closed_as,
                     duplicate_of=target is not record,
+                    stated=stated,
                 )
                 self._reject(row_number, cells, self.id_header, reason)
                 continue

@@ -237,7 +237,11 @@ def test_a_row_stating_the_closing_is_taken_and_the_status_column_still_proposes
     dead = [*row(7, tree.village_a1), "死亡"]
     other = run(write_csv(tmp_path / "d3.csv", [dead], header=header), admin_a)
     assert other.counts["rejected"] == 1
-    assert "退出台账（民政数据显示已迁出本县，经村委会核实）" in other.rejections.get().reason
+    reason = other.rejections.get().reason
+    assert "退出台账（民政数据显示已迁出本县，经村委会核实）" in reason
+    # The department says something else happened: the two are named, and what to do.
+    assert reason.startswith("本行的儿童状态为“死亡”，但该儿童已于") and "以“迁出本地”退出台账" in reason
+    assert "重新退出台账" in reason
 
 
 # ---------------------------------------------------------------------------------------------
