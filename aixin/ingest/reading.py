@@ -32,6 +32,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from openpyxl.utils import get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from aixin.ingest.columns import COLUMNS, match_header
@@ -532,9 +533,13 @@ def _find_header(
             best = candidate
     if best is None:
         return None
+    # Up to the last named column, or the last column holding something below the header (a
+    # column without a name is still read: `_count` names it, the batch page says it was not
+    # imported); blank columns further right, which some files carry by the thousand, are not.
     width = max((i + 1 for i, h in enumerate(best.headers) if h), default=0)
-    best.headers = best.headers[:width]
-    best.keys = best.keys[:width]
+    width = max(width, max((i + 1 for row in texts[best.top :] for i, t in enumerate(row) if t), default=0))
+    best.headers = best.headers[:width] + [""] * (width - len(best.headers))
+    best.keys = best.keys[:width] + [None] * (width - len(best.keys))
     return best
 
 
@@ -794,7 +799,7 @@ def _open_excel(path: Path, kind: str) -> Table:
                     unreadable.append((sheet.name, MSG_MISSING.format(labels="、".join(missing))))
                 continue
             layout = _layout(header, head[header.top : header.top + (2 if header.two_rows else 1)], merges)
-            total = sum(1 for _ in _data_rows(sheet.iter_rows(), layout))
+            total = _count(_data_rows(sheet.iter_rows(), layout), header, first_column=col0)
             if total == 0:
                 header_only = True
                 continue
@@ -834,6 +839,23 @@ def _open_excel(path: Path, kind: str) -> Table:
         ),
         sheets=tuple(f.sheet.name for f in found) if len(found) > 1 else (),
     )
+
+
+def _count(rows: Iterator[tuple[int, list[object]]], header: _Header, *, first_column: int = 0) -> int:
+    """The number of data rows. A column without a header that holds something in a row is
+    named after its place (（第F列，无列名）), so that the batch page can say it was not imported."""
+    unnamed = [i for i, h in enumerate(header.headers) if not h and header.keys[i] is None]
+    if not unnamed:
+        return sum(1 for _ in rows)
+    total = 0
+    filled: set[int] = set()
+    for _number, row in rows:
+        total += 1
+        if len(filled) < len(unnamed):
+            filled.update(i for i in unnamed if i < len(row) and _text(row[i]))
+    for i in filled:
+        header.headers[i] = f"（第{get_column_letter(first_column + i + 1)}列，无列名）"
+    return total
 
 
 class _Found(NamedTuple):
@@ -1053,7 +1075,7 @@ def _open_csv(path: Path) -> Table:
             if missing:
                 raise _no_table(missing, False, True)
             layout = _layout(header, head[header.top : header.top + (2 if header.two_rows else 1)])
-            total = sum(1 for _ in _data_rows(_csv_raw_rows(path, encoding, delimiter), layout, all_str=True))
+            total = _count(_data_rows(_csv_raw_rows(path, encoding, delimiter), layout, all_str=True), header)
         except UnicodeError:
             continue
         if total == 0:

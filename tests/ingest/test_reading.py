@@ -466,6 +466,17 @@ def test_a_sheet_whose_list_starts_below_the_thirtieth_row_is_not_left_out_unsee
     assert rejected(path).startswith("工作表“龙潭镇”中有身份证号，看起来也是儿童名单，但无法读取")
 
 
+def test_a_column_without_a_header_that_holds_something_is_named_by_its_place(tmp_path):
+    """So that the batch page can say its content was not imported; an empty one stays unnamed."""
+    path = write_xlsx(
+        tmp_path / "名单.xlsx",
+        [[*HEADER, None, None], [*ROW_A, "重要：父亲服刑", None], [*ROW_B, None, None]],
+    )
+    assert open_table(path).headers[len(HEADER) :] == ["（第G列，无列名）"]
+    csv_path = write_csv(tmp_path / "名单.csv", [[*HEADER, ""], [*ROW_A, "重要"], [*ROW_B, ""]])
+    assert open_table(csv_path).headers[-1] == "（第G列，无列名）"
+
+
 def test_one_child_on_two_town_sheets_is_left_to_the_import_to_refuse(tmp_path):
     path = write_xlsx(
         tmp_path / "名单.xlsx",
@@ -619,14 +630,20 @@ def test_excel_cells_keep_their_types_and_whitespace_cells_become_empty(tmp_path
     assert cells[5] == ""
 
 
-def test_rows_are_padded_or_cut_to_the_header_width(tmp_path):
+def test_rows_are_padded_to_the_header_width_and_cells_right_of_it_kept_under_their_place(tmp_path):
+    """Cells right of the last header are not dropped unseen: their column is named by its place,
+    and the batch page lists it as not imported."""
     rows = [
         ["姓名", "身份证号", "备注"],
         ["张小明", "500101201503041234"],
         ["李", "5001", "x", "多余", "多余"],
     ]
     table = open_table(write_csv(tmp_path / "名单.csv", rows))
-    assert rows_of(table) == [(2, ["张小明", "500101201503041234", ""]), (3, ["李", "5001", "x"])]
+    assert table.headers == ["姓名", "身份证号", "备注", "（第D列，无列名）", "（第E列，无列名）"]
+    assert rows_of(table) == [
+        (2, ["张小明", "500101201503041234", "", "", ""]),
+        (3, ["李", "5001", "x", "多余", "多余"]),
+    ]
 
 
 def test_a_village_merged_down_over_several_children_is_given_to_each_child(tmp_path):
