@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -14,6 +13,7 @@ from aixin.care.models import NOTES_CONTEXT, CareRecord
 from aixin.lib import crypto
 from tests import factories
 from tests.care.helpers import paired_child, record
+from tests.migration_helpers import migration_test
 
 NOTE = "孩子说爸爸喝了酒就打人，奶奶不让说"
 
@@ -55,10 +55,7 @@ BEFORE = ("care", "0003_care_record_period_cover_index")
 AFTER = ("care", "0006_remove_carerecord_notes")
 
 
-@pytest.mark.skipif(
-    "postgresql" in settings.DATABASES["default"]["ENGINE"],
-    reason="a transactional test ends with a flush, and PostgreSQL refuses to TRUNCATE the audit log",
-)
+@migration_test
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_seals_existing_notes_and_its_reverse_opens_them():
     tree = factories.make_tree()

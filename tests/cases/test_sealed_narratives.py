@@ -13,7 +13,6 @@ import os
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -27,6 +26,7 @@ from aixin.lib import crypto
 from aixin.ops import datakeys
 from tests import factories
 from tests.cases.helpers import act, case_in_state, ref_act, report
+from tests.migration_helpers import migration_test
 
 SAID = "孩子说爸爸喝了酒就打人，奶奶不让说"
 CORRECTION = "更正：是继父，不是生父"
@@ -189,10 +189,7 @@ BEFORE = [("cases", "0002_append_only_triggers"), ("taskforces", "0002_action_no
 AFTER = [("cases", "0003_seal_narratives"), ("taskforces", "0003_seal_action_notes")]
 
 
-@pytest.mark.skipif(
-    "postgresql" in settings.DATABASES["default"]["ENGINE"],
-    reason="a transactional test ends with a flush, and PostgreSQL refuses to TRUNCATE the audit log",
-)
+@migration_test
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_seals_existing_reports_keeps_them_append_only_and_its_reverse_opens_them():
     tree = factories.make_tree()

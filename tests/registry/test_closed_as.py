@@ -16,7 +16,7 @@ from aixin.registry.models import Child, ChildStatus, ClosedAs
 from aixin.registry.services import child_close, child_reopen
 from tests import factories
 from tests.ingest.test_import_engine import HEADER, ident, row, write_csv
-from tests.registry.migration_helpers import migration_test, old_child
+from tests.migration_helpers import migration_test, old_child
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from tests.registry.migration_helpers import migration_test, old_child
+from tests.migration_helpers import migration_test, old_child
 
 BEFORE = ("registry", "0008_child_source_hashes")
 AFTER = ("registry", "0009_child_created_batch")

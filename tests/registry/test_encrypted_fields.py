@@ -4,11 +4,9 @@ unchanged by every writer (services, imports, the data migration)."""
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.urls import reverse
 
@@ -17,6 +15,7 @@ from aixin.registry import services
 from aixin.registry.models import Child, ChildChange, ParentCondition
 from aixin.registry.services import ConditionData
 from tests.ingest.test_import_engine import ident, run, write_csv
+from tests.migration_helpers import migration_test, old_child
 from tests.registry.helpers import child_data, grandma, years_ago
 
 ADDRESS = "红花村3组12号"
@@ -127,10 +126,7 @@ def test_an_imported_ledger_stores_address_and_notes_encrypted_and_masks_a_later
     assert change.new_value == "红花村****"
 
 
-@pytest.mark.skipif(
-    "postgresql" in settings.DATABASES["default"]["ENGINE"],
-    reason="a transactional test ends with a flush, and PostgreSQL refuses to TRUNCATE the audit log",
-)
+@migration_test
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_encrypts_existing_values_and_its_reverse_decrypts_them():
     from django.db.migrations.executor import MigrationExecutor
@@ -145,49 +141,42 @@ def test_the_migration_encrypts_existing_values_and_its_reverse_decrypts_them():
     executor.migrate([before])
     old = executor.loader.project_state([before]).apps
     village = Region.objects.create(code="500101001001", name="红花村", level=RegionLevel.VILLAGE, path="x/")
-    child = old.get_model("registry", "Child").objects.create(
+    child_pk = old_child(
+        old.get_model("registry", "Child"),
+        village,
+        1,
         name="王小花",
-        name_pinyin="wangxiaohua wxh",
         id_number_encrypted=crypto.encrypt("x", context="child.id_number"),
-        id_number_index="i1",
-        id_number_masked="5001**",
-        birth_date=datetime.date(2015, 1, 1),
-        sex="F",
-        region_id=village.pk,
-        town_id=village.pk,
-        district_id=village.pk,
         address=ADDRESS,
         notes=NOTES,
-        derived_tier="group",
-        care_tier="group",
     )
     old.get_model("registry", "ParentCondition").objects.create(
-        child_id=child.pk,
+        child_id=child_pk,
         parent="father",
         kind="severe_disability",
         disability_grade=1,
         disability_category=7,
     )
     old.get_model("registry", "ChildChange").objects.create(
-        child_id=child.pk, field="address", old_value="", new_value=ADDRESS
+        child_id=child_pk, field="address", old_value="", new_value=ADDRESS
     )
 
     executor = MigrationExecutor(connection)
     executor.migrate([after])
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())  # the current models' columns
-    fresh = Child.objects.get(pk=child.pk)
+    fresh = Child.objects.get(pk=child_pk)
     assert (fresh.address, fresh.notes) == (ADDRESS, NOTES)
     cond = fresh.parent_conditions.get()
     assert (cond.disability_grade, cond.disability_category) == (1, 7)
-    assert ADDRESS not in str(raw_row("registry_child", child.pk).values())
+    assert ADDRESS not in str(raw_row("registry_child", child_pk).values())
     assert ChildChange.objects.get(child=fresh).new_value == "红花村****"
 
     executor = MigrationExecutor(connection)
     executor.migrate([before])
     back = executor.loader.project_state([before]).apps
-    row = back.get_model("registry", "Child").objects.get(pk=child.pk)
+    row = back.get_model("registry", "Child").objects.get(pk=child_pk)
     assert (row.address, row.notes) == (ADDRESS, NOTES)
-    cond = back.get_model("registry", "ParentCondition").objects.get(child_id=child.pk)
+    cond = back.get_model("registry", "ParentCondition").objects.get(child_id=child_pk)
     assert (cond.disability_grade, cond.disability_category) == (1, 7)
     MigrationExecutor(connection).migrate(executor.loader.graph.leaf_nodes())
