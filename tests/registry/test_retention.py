@@ -114,8 +114,9 @@ def test_the_history_of_a_minimised_child_no_longer_shows_old_personal_values(tr
         str(v)
         for v in ChildChange.objects.filter(child=child).values_list("old_value", "new_value", "reason")
     ]
-    texts += [str(v) for v in Child.objects.filter(pk=child.pk).values()]
-    texts += [str(v) for v in Guardian.objects.filter(child=child).values()]
+    # Only the text fields: a timestamp's microseconds may hold any four digits.
+    rows = [*Child.objects.filter(pk=child.pk).values(), *Guardian.objects.filter(child=child).values()]
+    texts += [value for row in rows for value in row.values() if isinstance(value, str)]
     blob = "".join(texts)
     for secret in ("晓琳", "红花村", "张家院子", "成都", "2012-07-15", PHONE[-4:], "小学"):
         assert secret not in blob
