@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export DJANGO_SETTINGS_MODULE := aixin.settings
 
-.PHONY: demo test install install-test static lint typecheck serve clean
+.PHONY: demo test install install-test native static lint typecheck serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
-install-test: $(VENV)/.installed-test node_modules/.installed
+# The import's hot path compiled with mypyc (aixin/native.py): a no-op when built for these
+# sources; without a C compiler the Python modules serve (slower) and this says so.
+native: | $(VENV)/.installed
+	$(BIN)/python -c "from aixin import native; raise SystemExit(native.main())"
+
+install: $(VENV)/.installed node_modules/.installed native
+install-test: $(VENV)/.installed-test node_modules/.installed native
 
 demo: install
 	$(BIN)/aixin migrate --noinput -v0
@@ -49,4 +54,4 @@ typecheck: install-test
 	$(BIN)/mypy aixin
 
 clean:
-	rm -rf var node_modules $(VENV)
+	rm -rf var node_modules build $(VENV)

@@ -5,6 +5,7 @@
     python bench/bench_import.py --backend pg --rows 100000 --xlsx-rows 20000
     python bench/bench_import.py --write-docs          # also write docs/PERFORMANCE.md
     python bench/bench_import.py --what-if-without-keys  # first CSV import, key checks on/off
+    python bench/bench_import.py --compiled-vs-python    # first CSV import, aixin.native on/off
 
 Each import runs as `aixin import-children FILE --source civil_affairs --json` in a subprocess of
 its own, so the wall time includes start-up, file reading, parsing, encryption and the database
@@ -392,6 +393,21 @@ def without_keys(csv_path: Path, rows: int) -> dict[str, Any]:
     return out
 
 
+def compiled_vs_python(csv_path: Path, rows: int) -> dict[str, Any]:
+    """The first CSV import into PostgreSQL with the compiled build modules (aixin/native.py)
+    and with AIXIN_NATIVE=0 (their Python sources), in fresh databases, alternating."""
+    out: dict[str, Any] = {"rows": rows, "compiled": [], "python": []}
+    for attempt in range(2):
+        for compiled in (True, False):
+            _url, env = prepare("pg", pg_db=f"{PG_DB}_{'compiled' if compiled else 'python'}")
+            env["AIXIN_NATIVE"] = "1" if compiled else "0"
+            result = measured_import(env, csv_path)
+            out["compiled" if compiled else "python"].append(round(result["seconds"], 1))
+            kind = "compiled" if compiled else "python"
+            print(f"attempt {attempt + 1}, {kind}: {result['seconds']:.1f} s", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=500_000)
@@ -403,11 +419,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="only: the first CSV import into PostgreSQL with and without its rows' key checks",
     )
+    p.add_argument(
+        "--compiled-vs-python",
+        action="store_true",
+        help="only: the first CSV import into PostgreSQL with the compiled modules and without",
+    )
     args = p.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     csv_path = make_csv(args.rows)
     if args.what_if_without_keys:
         print(json.dumps(without_keys(csv_path, args.rows)))
+        return
+    if args.compiled_vs_python:
+        print(json.dumps(compiled_vs_python(csv_path, args.rows)))
         return
     xlsx_path = make_xlsx(args.xlsx_rows)
     backends = ["pg", "sqlite"] if args.backend == "both" else [args.backend]

@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from django.utils import timezone
+from mypy_extensions import mypyc_attr
 
 from aixin.ingest import merge, worker
 from aixin.ingest.columns import STATUS_WORDS, Source
@@ -67,6 +68,7 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class Village:
     pk: int
@@ -75,6 +77,7 @@ class Village:
     district_id: int
 
 
+@mypyc_attr(native_class=False)
 @dataclass
 class Built:
     """One row that was rejected, or (built without ids) the rows to insert for one child as
@@ -89,6 +92,7 @@ class Built:
     changes: list[Any] | None = None
 
 
+@mypyc_attr(native_class=False)
 @dataclass
 class BuiltChunk:
     """What `Builder.build` made of a chunk of rows.
@@ -102,6 +106,7 @@ class BuiltChunk:
     text: tuple[str, ...] = ()
 
 
+@mypyc_attr(native_class=False)
 @dataclass
 class Builder:
     source: str
@@ -386,6 +391,7 @@ def worker_count(total_rows: int) -> int:
     return workers if total_rows >= PARALLEL_FROM_ROWS and workers > 0 else 0
 
 
+@mypyc_attr(native_class=False)
 class BuildPool:
     """Chunks go in in order and come out in the same order, built by worker processes
     (spawned, so that they share no database connection with the engine)."""

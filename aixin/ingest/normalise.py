@@ -20,6 +20,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from aixin.ingest import columns as cols
 from aixin.lib import idnumber
 
@@ -275,6 +277,7 @@ def _name_forms(name: str, level: int) -> tuple[str, str, str]:
     return exact, stem + kind, stem
 
 
+@mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class VillageRef:
     """A village (or community) with its ancestors, as the resolver needs it."""
@@ -299,6 +302,7 @@ class RegionError(ValueError):
         self.field = field
 
 
+@mypyc_attr(native_class=False)
 class _Index:
     """Name forms → codes for one level, matched loosest-last."""
 
@@ -332,6 +336,7 @@ class _Index:
         return []
 
 
+@mypyc_attr(native_class=False)
 class RegionResolver:
     """Residence cells → the pk of a current village, by its 12-digit code or by the names of
     district, town and village. Plain data, picklable; results are memoised per distinct
