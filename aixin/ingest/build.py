@@ -68,6 +68,8 @@ def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
 
+# Plain classes in a compiled module (aixin.native): a builder and what it builds are pickled
+# to and from the build workers.
 @mypyc_attr(native_class=False)
 @dataclass(frozen=True)
 class Village:
@@ -391,7 +393,7 @@ def worker_count(total_rows: int) -> int:
     return workers if total_rows >= PARALLEL_FROM_ROWS and workers > 0 else 0
 
 
-@mypyc_attr(native_class=False)
+@mypyc_attr(native_class=False)  # plain: tests replace its methods
 class BuildPool:
     """Chunks go in in order and come out in the same order, built by worker processes
     (spawned, so that they share no database connection with the engine)."""

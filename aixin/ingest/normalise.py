@@ -277,6 +277,8 @@ def _name_forms(name: str, level: int) -> tuple[str, str, str]:
     return exact, stem + kind, stem
 
 
+# Plain classes in a compiled module (aixin.native): the resolver is pickled to the build
+# workers with what it holds.
 @mypyc_attr(native_class=False)
 @dataclass(frozen=True, slots=True)
 class VillageRef:
