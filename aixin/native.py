@@ -4,7 +4,7 @@ from exactly the sources on disk.
 
 A first import of 500,000 rows spends most of its time in Python building each child (parsing,
 checking, deriving categories, rendering COPY lines) in one worker process; compiled, the same
-code needs about a third less CPU (docs/PERFORMANCE.md). Nothing else changes: the modules keep
+code needs ~30 % less CPU (docs/PERFORMANCE.md). Nothing else changes: the modules keep
 their Python sources, which are what runs wherever no build exists.
 
 `aixin.native.main()` builds (the Makefile's install runs it; a machine without a C
