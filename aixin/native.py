@@ -7,7 +7,7 @@ checking, deriving categories, rendering COPY lines) in one worker process; comp
 code needs ~30 % less CPU (docs/PERFORMANCE.md). Nothing else changes: the modules keep
 their Python sources, which are what runs wherever no build exists.
 
-`aixin.native.main()` builds (the Makefile's install runs it; a machine without a C
+`main()` builds (the Makefile's install runs it; a machine without a C
 compiler keeps the Python modules and says so). The build goes to build/native/<digest>/, where
 the digest covers every Python source of the package: after any edit the build no longer
 matches and the Python modules are imported until the next build, never a stale extension.
@@ -177,11 +177,11 @@ def build() -> Path:
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    del argv
+def main() -> int:
+    """The Makefile's step: build, or say why not and go on (the Python modules serve)."""
     try:
         target = build()
-    except Exception as exc:  # no compiler, no headers: the Python modules serve, slower
+    except (Exception, SystemExit) as exc:  # no compiler or headers: setuptools exits on errors
         print(
             f"aixin.native: not compiled ({type(exc).__name__}: {exc}); the Python modules are used",
             file=sys.stderr,
@@ -189,7 +189,3 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"aixin.native: compiled modules in {target.relative_to(ROOT)}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -398,13 +398,12 @@ def compiled_vs_python(csv_path: Path, rows: int) -> dict[str, Any]:
     and with AIXIN_NATIVE=0 (their Python sources), in fresh databases, alternating."""
     out: dict[str, Any] = {"rows": rows, "compiled": [], "python": []}
     for attempt in range(2):
-        for compiled in (True, False):
-            _url, env = prepare("pg", pg_db=f"{PG_DB}_{'compiled' if compiled else 'python'}")
-            env["AIXIN_NATIVE"] = "1" if compiled else "0"
-            result = measured_import(env, csv_path)
-            out["compiled" if compiled else "python"].append(round(result["seconds"], 1))
-            kind = "compiled" if compiled else "python"
-            print(f"attempt {attempt + 1}, {kind}: {result['seconds']:.1f} s", flush=True)
+        for kind in ("compiled", "python"):
+            _url, env = prepare("pg", pg_db=f"{PG_DB}_{kind}")
+            env["AIXIN_NATIVE"] = "1" if kind == "compiled" else "0"
+            seconds = measured_import(env, csv_path)["seconds"]
+            out[kind].append(round(seconds, 1))
+            print(f"attempt {attempt + 1}, {kind}: {seconds:.1f} s", flush=True)
     return out
 
 
