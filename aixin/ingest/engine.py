@@ -325,6 +325,7 @@ class Engine:
         self.copy = connection.vendor == "postgresql"
         self.ids: list[int] = []  # reserved, not yet used
         self.total = 0
+        self.writer: bulk.CopyWriter | None = None  # the COPYs, while the next rows are read
 
     # -----------------------------------------------------------------------------------------
 
@@ -339,6 +340,7 @@ class Engine:
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 # The batch's queries run once each: compiling them costs more than it saves.
                 cursor.execute("SET LOCAL jit = off")
+            self.writer = bulk.CopyWriter()
         try:
             with pinned_keyring():  # for the blind index of every row's ID number
                 chunk: list[tuple[int, Sequence[object]]] = []
@@ -353,8 +355,14 @@ class Engine:
                     for built, tag in self.pool.drain():
                         self._create(built, tag)
         finally:
-            if self.pool is not None:
-                self.pool.close()
+            try:
+                if self.pool is not None:
+                    self.pool.close()
+            finally:
+                if self.writer is not None:
+                    # Every COPY done (or the first one's error raised) before anything else runs.
+                    writer, self.writer = self.writer, None
+                    writer.close()
         self._refresh_statistics()
         self._find_suspects()
         self._flush_rejections()
@@ -592,8 +600,14 @@ class Engine:
             else:
                 made.append(item)
         if built.text:
-            for model, text in zip(COPY_MODELS, built.text, strict=True):
-                bulk.copy_text(model, [text], with_pk=model is Child)
+            assert self.writer is not None
+            self.writer.put(
+                [
+                    (bulk.copy_sql(model, with_pk=model is Child), text.encode())
+                    for model, text in zip(COPY_MODELS, built.text, strict=True)
+                    if text
+                ]
+            )
             created = built.created
         else:
             created = self._insert(made)

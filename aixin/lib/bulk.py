@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from types import SimpleNamespace
@@ -333,6 +335,50 @@ def copy_raw(raw: Any, sql: str, data: bytes) -> int:
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         copy.write(data)
     return len(data)
+
+
+class CopyWriter:
+    """COPYs run in order by a thread of its own on the psycopg connection under Django's
+    (PostgreSQL), so that the caller goes on reading and checking the next rows while the
+    database loads the last ones. psycopg serialises the connection: the caller's next query
+    waits for the COPY that is running. The first error stops the writing and is raised by the
+    caller's next `put` or by `close`; the caller's transaction is then rolled back whole."""
+
+    def __init__(self, *, ahead: int = 2) -> None:
+        connection.ensure_connection()
+        self.raw = connection.connection
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[list[tuple[str, bytes]] | None] = queue.Queue(maxsize=ahead)
+        self.thread = threading.Thread(target=self._run, name="aixin-copy", daemon=True)
+        self.thread.start()
+
+    def put(self, copies: list[tuple[str, bytes]]) -> None:
+        """Queue COPYs (statement, data), run in the order given after those queued before."""
+        self._raise()
+        self.queue.put(copies)
+
+    def close(self) -> None:
+        """Wait for every queued COPY; raises the first error of any."""
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _run(self) -> None:
+        failed = False
+        while (copies := self.queue.get()) is not None:
+            if failed:
+                continue  # drain: the caller raises at its next put or close
+            try:
+                for sql, data in copies:
+                    copy_raw(self.raw, sql, data)
+            except BaseException as exc:  # handed to the caller
+                self.error, failed = exc, True
 
 
 def reserve_ids(model: type[models.Model], n: int) -> list[int]:

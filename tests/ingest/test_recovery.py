@@ -4,6 +4,7 @@ file is gone is marked interrupted; the progress bar reads the queue's store."""
 from __future__ import annotations
 
 import datetime
+import itertools
 
 from django.utils import timezone
 
@@ -60,3 +61,36 @@ def test_the_progress_bar_shows_rows_done_of_total_while_running(tree, users, tm
     services._put_progress(batch.pk, 3, 4)
     progress = services.batch_progress(ImportBatch.objects.get(pk=batch.pk))
     assert (progress["done"], progress["total"], progress["percent"], progress["stale"]) == (3, 4, 75, False)
+
+
+def test_the_progress_bar_moves_while_the_rows_are_written_and_ends_at_every_row(
+    tree, users, tmp_path, monkeypatch
+):
+    from aixin.ingest import engine
+
+    monkeypatch.setattr(engine, "CHUNK", 2)
+    clock = {"now": 0.0}
+
+    def ticking() -> float:  # each look at the clock: 0.3 s later
+        clock["now"] += 0.3
+        return clock["now"]
+
+    stored: list[tuple[float, int, int]] = []
+    real = services._put_progress
+
+    def put(batch_id: int, done: int, total: int) -> None:
+        stored.append((clock["now"], done, total))
+        real(batch_id, done, total)
+
+    monkeypatch.setattr(services, "_clock", ticking)
+    monkeypatch.setattr(services, "_put_progress", put)
+    path = write_csv(tmp_path / "a.csv", [row(i, tree.village_a1) for i in range(1, 10)])
+    batch = services.start_file_import(actor=users["district_admin"], source="civil_affairs", upload=path)
+    batch = services.run_batch(batch.pk)
+    assert batch.status == BatchStatus.DONE and Child.objects.count() == 9
+    during = [done for _at, done, _total in stored if 0 < done < 9]
+    assert during and during == sorted(during), "the bar moved forward while the rows were written"
+    assert stored[-1][1:] == (9, 9), "and ends at every row of the file"
+    times = [at for at, done, _total in stored if 0 < done < 9]
+    assert all(b - a >= services.PROGRESS_EVERY_SECONDS for a, b in itertools.pairwise(times))
+    assert len(stored) < 1 + 5, "not a store for every chunk of two rows"
