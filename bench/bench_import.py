@@ -6,6 +6,8 @@
     python bench/bench_import.py --write-docs          # also write docs/PERFORMANCE.md
     python bench/bench_import.py --what-if-without-keys  # first CSV import, key checks on/off
     python bench/bench_import.py --compiled-vs-python    # first CSV import, aixin.native on/off
+    python bench/bench_import.py --against /tmp/base     # first CSV import, this checkout and
+                                                         # another (git worktree add /tmp/base REV)
 
 Each import runs as `aixin import-children FILE --source civil_affairs --json` in a subprocess of
 its own, so the wall time includes start-up, file reading, parsing, encryption and the database
@@ -71,8 +73,9 @@ WRAP = (
     "t0 = time.perf_counter()\n"
     "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
     "dt = time.perf_counter() - t0\n"
-    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "out = {'seconds': dt, 'max_rss_kb': rss, 'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-2000:]}\n"
+    "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "out = {'seconds': dt, 'max_rss_kb': use.ru_maxrss, 'cpu': use.ru_utime + use.ru_stime,\n"
+    "       'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-2000:]}\n"
     "print(json.dumps(out))\n"
 )
 
@@ -206,14 +209,17 @@ def env_for(url: str) -> dict[str, str]:
     return env
 
 
-def aixin(env: dict[str, str], *args: str) -> None:
-    subprocess.run([sys.executable, "-m", "aixin", *args], env=env, check=True)
+def aixin(env: dict[str, str], *args: str, cwd: Path = ROOT) -> None:
+    """The command line of the checkout at `cwd` (`python -m aixin` imports the package there)."""
+    subprocess.run([sys.executable, "-m", "aixin", *args], env=env, check=True, cwd=cwd)
 
 
-def measured_import(env: dict[str, str], path: Path) -> dict[str, Any]:
+def measured_import(env: dict[str, str], path: Path, *, cwd: Path = ROOT) -> dict[str, Any]:
+    """One import by the command line, in a process of its own: wall time, peak RSS, and the CPU
+    of the process and its build workers."""
     cmd = [sys.executable, "-m", "aixin", "import-children", str(path), "--source", "civil_affairs", "--json"]
     done = subprocess.run(
-        [sys.executable, "-c", WRAP, *cmd], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", WRAP, *cmd], env=env, capture_output=True, text=True, check=True, cwd=cwd
     )
     result = json.loads(done.stdout)
     if result["rc"] != 0:
@@ -223,7 +229,7 @@ def measured_import(env: dict[str, str], path: Path) -> dict[str, Any]:
 
 
 def prepare(
-    backend: str, pg_db: str = PG_DB, sqlite_name: str = "import.sqlite3"
+    backend: str, pg_db: str = PG_DB, sqlite_name: str = "import.sqlite3", cwd: Path = ROOT
 ) -> tuple[str, dict[str, str]]:
     if backend == "pg":
         subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", pg_db], check=True)
@@ -235,9 +241,9 @@ def prepare(
             Path(str(db) + suffix).unlink(missing_ok=True)
         url = f"sqlite:///{db}"
     env = env_for(url)
-    aixin(env, "migrate", "--noinput", "-v0")
-    aixin(env, "load-regions")
-    aixin(env, "load-regions", str(regions_csv()))
+    aixin(env, "migrate", "--noinput", "-v0", cwd=cwd)
+    aixin(env, "load-regions", cwd=cwd)
+    aixin(env, "load-regions", str(regions_csv()), cwd=cwd)
     return url, env
 
 
@@ -407,6 +413,62 @@ def compiled_vs_python(csv_path: Path, rows: int) -> dict[str, Any]:
     return out
 
 
+NATIVE = "from aixin import native; raise SystemExit(native.main())"
+
+
+def pg_server_cpu(url: str) -> float | None:
+    """CPU seconds the PostgreSQL server has used so far, its ended backends included (they are
+    the postmaster's children), or None where this user may not read them (the server's data
+    directory and /proc)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            row = conn.execute("SHOW data_directory").fetchone()
+        postmaster = int((Path(row[0]) / "postmaster.pid").read_text().split()[0]) if row else 0
+    except (OSError, ValueError, psycopg.Error):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(f) for f in fields[11:15])  # its own and its ended children's
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def against(csv_path: Path, rows: int, other: Path, repeat: int) -> dict[str, Any]:
+    """The first CSV import into PostgreSQL by this checkout and by the one at `other` (say a
+    `git worktree` of an earlier commit), in fresh databases, alternating, each with its
+    compiled modules built first: wall time, CPU of the import's processes, CPU of the server."""
+    checkouts = {"this": ROOT, "other": other.resolve()}
+    for where in checkouts.values():
+        subprocess.run([sys.executable, "-c", NATIVE], cwd=where, check=True, capture_output=True)
+    out: dict[str, Any] = {"rows": rows, "other": str(checkouts["other"]), "this": [], "other_runs": []}
+    for attempt in range(repeat):
+        for name, where in checkouts.items():
+            url, env = prepare("pg", pg_db=f"{PG_DB}_{name}", cwd=where)
+            server = pg_server_cpu(url)
+            result = measured_import(env, csv_path, cwd=where)
+            after = pg_server_cpu(url)
+            run = {
+                "seconds": round(result["seconds"], 1),
+                "import_cpu": round(result["cpu"], 1),
+                "server_cpu": round(after - server, 1) if server is not None and after is not None else None,
+            }
+            out["this" if name == "this" else "other_runs"].append(run)
+            print(f"attempt {attempt + 1}, {name}: {json.dumps(run)}", flush=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, default=500_000)
@@ -423,9 +485,19 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="only: the first CSV import into PostgreSQL with the compiled modules and without",
     )
+    p.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="only: the first CSV import into PostgreSQL by this checkout and by CHECKOUT, alternating",
+    )
+    p.add_argument("--repeat", type=int, default=2, help="runs of each side for --against")
     args = p.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     csv_path = make_csv(args.rows)
+    if args.against:
+        print(json.dumps(against(csv_path, args.rows, args.against, args.repeat)))
+        return
     if args.what_if_without_keys:
         print(json.dumps(without_keys(csv_path, args.rows)))
         return
