@@ -406,6 +406,17 @@ class BuildPool:
             initargs=(pickle.dumps(builder),),
         )
         self.pending: deque[tuple[Future[BuiltChunk], Any]] = deque()
+        # Processes start on demand: a first task starts one now. It takes most of a second
+        # (a Python with Django), in which the engine builds in-process (see `started`).
+        self.warm_up = self.executor.submit(worker.ready)
+
+    def started(self) -> bool:
+        """Whether a worker runs: until then, and with nothing queued (chunks come out in
+        order), the caller builds its chunks itself instead of waiting."""
+        return self.warm_up.done()
+
+    def idle(self) -> bool:
+        return not self.pending
 
     def submit(self, rows: list[NewRow], ids: Sequence[int] | None, tag: Any) -> list[tuple[BuiltChunk, Any]]:
         """Queue a chunk; returns the chunks that are ready, oldest first."""

@@ -465,7 +465,7 @@ class Engine:
         self._advance(len(chunk) - len(to_create))
         ids = self._reserve(len(to_create)) if self.copy else None
         tag = (len(to_create), {row[0]: row[1] for row in to_create})
-        if self.pool is None:
+        if self.pool is None or (self.pool.idle() and not self.pool.started()):
             self._create(self.builder.build(to_create, ids), tag)
         else:
             for built, done_tag in self.pool.submit(to_create, ids, tag):

@@ -22,6 +22,11 @@ def init(payload: bytes) -> None:
     _BUILDER = pickle.loads(payload)  # noqa: S301 — made by the parent process a moment ago
 
 
+def ready() -> bool:
+    """Nothing: a first task, whose completion says the worker has started."""
+    return _BUILDER is not None
+
+
 def build(rows: list[NewRow], ids: Sequence[int] | None) -> Any:
     assert _BUILDER is not None, "worker not initialised"
     return _BUILDER.build(rows, ids)

@@ -378,6 +378,7 @@ def test_a_large_batch_built_in_worker_processes_gives_the_same_registry(
     def spy(self, builder, workers):
         started.append(workers)
         real_pool(self, builder, workers)
+        self.warm_up.result(timeout=120)  # every chunk to the workers
 
     monkeypatch.setattr(build.BuildPool, "__init__", spy)
     bad = row(5, tree.village_a1)
@@ -392,6 +393,46 @@ def test_a_large_batch_built_in_worker_processes_gives_the_same_registry(
     assert child.parent_conditions.count() == 2 and child.is_left_behind
     again = run(write_csv(tmp_path / "a.csv", rows), actor=admin_a)
     assert again.counts["unchanged"] == 10
+
+
+def test_the_chunks_read_while_the_worker_starts_are_built_in_process_and_the_rest_by_it(
+    tree, admin_a, tmp_path, monkeypatch
+):
+    from aixin.ingest import build, engine
+
+    monkeypatch.setattr(build, "PARALLEL_FROM_ROWS", 1)
+    monkeypatch.setenv("AIXIN_IMPORT_WORKERS", "1")
+    monkeypatch.setattr(engine, "CHUNK", 3)
+    looks = {"n": 0}
+    real_started = build.BuildPool.started
+
+    def starting_slowly(self):  # the worker is ready from the third chunk on
+        looks["n"] += 1
+        if looks["n"] <= 2:
+            return False
+        self.warm_up.result(timeout=120)
+        return real_started(self)
+
+    in_process = []
+    real_build = build.Builder.build
+
+    def counted(self, rows, ids=None):
+        in_process.append(len(rows))
+        return real_build(self, rows, ids)
+
+    monkeypatch.setattr(build.BuildPool, "started", starting_slowly)
+    monkeypatch.setattr(build.Builder, "build", counted)
+    bad = row(5, tree.village_a1)
+    bad[3] = "500101999999"
+    rows = [row(i, tree.village_a1b if i % 2 else tree.village_a2) for i in range(1, 12) if i != 5] + [bad]
+    batch = run(write_csv(tmp_path / "a.csv", rows), actor=admin_a)
+    assert in_process == [3, 3], "the first two chunks were built while the worker started"
+    assert batch.counts == {"created": 10, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert batch.rejections.get().column == "村(社区)代码"
+    for i in (1, 4, 7, 11):  # from the chunks built here and from those the worker built
+        child = Child.objects.get(id_number_index=derive_index(ident(i)))
+        assert child.region_id == (tree.village_a1b if i % 2 else tree.village_a2).pk
+        assert child.guardians.count() == 1 and child.parent_conditions.count() == 2
 
 
 def derive_index(number: str) -> str:
