@@ -46,8 +46,8 @@ from aixin.regions.models import Region
 logger = logging.getLogger("aixin.ingest")
 
 STALE_AFTER_SECONDS = 120
-# Rows done are stored for the progress bar at most this often (and once more at the end of the
-# rows): a store per chunk cost a large import ~2 % of its time.
+# Rows done are stored for the progress bar at most this often (and when every row is done), not
+# after every chunk: a 500,000-row import made 500 writes to the task queue's store.
 PROGRESS_EVERY_SECONDS = 0.5
 UPLOAD_DIR_NAME = "imports"
 
