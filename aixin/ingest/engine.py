@@ -323,6 +323,9 @@ class Engine:
         # PostgreSQL: new children are numbered from the sequence before they are built, and
         # built straight into COPY text (in the build workers when there are any).
         self.copy = connection.vendor == "postgresql"
+        self.copy_statements = (
+            tuple(bulk.copy_sql(model, with_pk=model is Child) for model in COPY_MODELS) if self.copy else ()
+        )
         self.ids: list[int] = []  # reserved, not yet used
         self.total = 0
         self.writer: bulk.CopyWriter | None = None  # the COPYs, while the next rows are read
@@ -603,8 +606,8 @@ class Engine:
             assert self.writer is not None
             self.writer.put(
                 [
-                    (bulk.copy_sql(model, with_pk=model is Child), text.encode())
-                    for model, text in zip(COPY_MODELS, built.text, strict=True)
+                    (sql, text.encode())
+                    for sql, text in zip(self.copy_statements, built.text, strict=True)
                     if text
                 ]
             )
